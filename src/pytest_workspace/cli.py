@@ -1,0 +1,213 @@
+"""The ``pytest-workspace`` command: one small handler per subcommand.
+
+Exit codes: 0 ok, 1 findings (an invalid matrix), 2 usage or input errors. A user
+error is printed as one line without a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, Callable
+
+from . import __version__
+from .errors import MatrixErrors, WorkspaceError
+from .matrix import Bundle, Matrix, Notice, find_matrix, load_matrix
+from .report import CI_FORMATS, ci_matrix
+
+__all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace], int]
+OK, FINDINGS, USAGE = 0, 1, 2
+
+
+def _matrix(args: argparse.Namespace) -> Matrix:
+    return load_matrix(find_matrix(args.matrix))
+
+
+def _today(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+# -- handlers ----------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        path = find_matrix(args.matrix)
+        matrix = load_matrix(path)
+    except MatrixErrors as problems:
+        notices = [Notice("error", "", str(error)) for error in problems.errors]
+        _print_check(args, None, notices, errors=len(notices))
+        return USAGE
+    notices = matrix.check(args.today)
+    if args.strict:
+        notices = [
+            Notice("error", n.key, n.message) if n.level == "warning" else n for n in notices
+        ]
+    errors = sum(notice.level == "error" for notice in notices)
+    _print_check(args, matrix, notices, errors=errors)
+    return FINDINGS if errors else OK
+
+
+def _print_check(
+    args: argparse.Namespace, matrix: Matrix | None, notices: list[Notice], *, errors: int
+) -> None:
+    warnings = sum(notice.level == "warning" for notice in notices)
+    if args.json:
+        document: dict[str, Any] = {
+            "matrix": str(matrix.path) if matrix else None,
+            "valid": errors == 0,
+            "errors": errors,
+            "warnings": warnings,
+            "bundles": list(matrix.bundles) if matrix else [],
+            "upgrades": [path.id for path in matrix.upgrades] if matrix else [],
+            "notices": [{"level": n.level, "key": n.key, "message": n.message} for n in notices],
+        }
+        print(json.dumps(document, indent=2))
+        return
+    prefix = f"{matrix.path}: " if matrix else ""
+    for notice in notices:
+        print(f"{notice.level}: {prefix}{notice}")
+    if matrix is not None:
+        print(
+            f"{matrix.path}: {_plural(len(matrix.bundles), 'bundle')}, "
+            f"{_plural(len(matrix.upgrades), 'upgrade path')}; "
+            f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+        )
+
+
+def cmd_bundles(args: argparse.Namespace) -> int:
+    matrix = _matrix(args)
+    if args.json:
+        print(json.dumps([_bundle_json(bundle) for bundle in matrix.bundles.values()], indent=2))
+        return OK
+    width = max((len(name) for name in matrix.bundles), default=0)
+    for bundle in matrix.bundles.values():
+        pins = ", ".join(str(pin) for pin in bundle.pins)
+        print(f"{bundle.name:<{width}}  {pins}")
+    return OK
+
+
+def _bundle_json(bundle: Bundle) -> dict[str, Any]:
+    return {
+        "name": bundle.name,
+        "title": bundle.title,
+        "description": bundle.description,
+        "release-date": bundle.release_date.isoformat() if bundle.release_date else None,
+        "lts-until": bundle.lts_until.isoformat() if bundle.lts_until else None,
+        "python": bundle.python,
+        "pins": bundle.versions(),
+        "requirements": [pin.requirement for pin in bundle.pins],
+    }
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    matrix = _matrix(args)
+    bundle = matrix.bundle(args.bundle)
+    print(f"{bundle.name}" + (f"  ({bundle.title})" if bundle.title else ""))
+    for label, value in (
+        ("released", bundle.release_date),
+        ("lts until", bundle.lts_until),
+        ("python", bundle.python),
+    ):
+        if value is not None:
+            print(f"  {label}: {value}")
+    print("pins:")
+    width = max(len(pin.key) for pin in bundle.pins)
+    for pin in bundle.pins:
+        print(f"  {pin.key:<{width}}  {pin.version!s:<10} {pin.requirement}")
+    print("rows:")
+    for pin in bundle.pins:
+        rule, inherited = matrix.rule_for(pin.component, pin.version)
+        if rule is None:
+            print(f"  {pin}: no row")
+            continue
+        how = " (inherited)" if inherited else ""
+        clauses = "; ".join(requirement.text for requirement in rule.requires) or "(empty)"
+        print(f"  {pin}: {rule.key}{how}: {clauses}")
+    findings = [n for n in matrix.check_pins(bundle.pins, bundle.key) if n.level != "info"]
+    for notice in findings:
+        print(f"{notice.level}: {notice}")
+    return FINDINGS if any(n.level == "error" for n in findings) else OK
+
+
+def cmd_ci_matrix(args: argparse.Namespace) -> int:
+    matrix = _matrix(args)
+    print(ci_matrix(list(matrix.bundles.values()), args.format))
+    return OK
+
+
+# -- parser ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--matrix",
+        metavar="PATH",
+        help="the matrix file (default: $PYTEST_WORKSPACE_MATRIX, ./versions.toml, "
+        "./version-management/versions.toml)",
+    )
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    parser = argparse.ArgumentParser(
+        prog="pytest-workspace",
+        description="Validate a compatibility matrix and turn it into test environments.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[common], help=help, description=help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    check = command("check", cmd_check, "validate the matrix and report every finding")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument(
+        "--today",
+        type=_today,
+        metavar="YYYY-MM-DD",
+        help="the date lts-until is compared with (default: today)",
+    )
+
+    bundles = command("bundles", cmd_bundles, "list the bundles and their pins")
+    bundles.add_argument("--json", action="store_true", help="machine-readable output")
+
+    show = command("show", cmd_show, "show a bundle's pins, requirements and applicable rows")
+    show.add_argument("bundle", metavar="BUNDLE")
+
+    ci = command("ci-matrix", cmd_ci_matrix, "print the bundles as a CI job matrix")
+    ci.add_argument("--format", choices=CI_FORMATS, default="github")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.handler(args)
+    except WorkspaceError as error:
+        if args.debug:
+            raise
+        for line in str(error).splitlines():
+            print(f"pytest-workspace: error: {line}", file=sys.stderr)
+        return USAGE
+    return result
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Exception hierarchy.
+
+Every error a user can cause derives from :class:`WorkspaceError` and renders as one
+line; the CLI prints it without a traceback and the plugin turns it into a
+``pytest.UsageError``. Internal control flow (an env that must be rebuilt) does not use
+these classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class WorkspaceError(Exception):
+    """A problem the user can fix: bad input, a missing file, an impossible request."""
+
+
+class MatrixError(WorkspaceError):
+    """One problem in a matrix file, located by file, key path and (when known) line."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | None = None,
+        key: str = "",
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.key = key
+        self.line = line
+        self.column = column
+
+    def located(self, *, file: Path | None = None, key: str = "") -> MatrixError:
+        """Return a copy that knows its file and has ``key`` prefixed to its key path."""
+        joined = _join_key(key, self.key)
+        return MatrixError(
+            self.message,
+            file=self.file or file,
+            key=joined,
+            line=self.line,
+            column=self.column,
+        )
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = str(self.file)
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.column is not None:
+                    where += f":{self.column}"
+            where += ": "
+        if self.key:
+            where += f"{self.key}: "
+        return where + self.message
+
+
+def _join_key(prefix: str, key: str) -> str:
+    if not prefix:
+        return key
+    if not key:
+        return prefix
+    return prefix + key if key.startswith("[") else f"{prefix}.{key}"
+
+
+class MatrixErrors(WorkspaceError):
+    """All problems found while loading one matrix; ``check`` prints each of them."""
+
+    def __init__(self, errors: Iterable[MatrixError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("\n".join(str(error) for error in self.errors))
+
+
+class MatrixNotFound(WorkspaceError):
+    """No matrix file where one was expected; the message lists where we looked."""
+
+
+class SelectionError(WorkspaceError):
+    """An unknown bundle, upgrade path or component, or a malformed combination."""
+
+
+class EnvError(WorkspaceError):
+    """An environment could not be built or used."""
+
+
+class InstallError(EnvError):
+    """The installer refused the requirements or installed other versions than pinned."""
+
+
+class LockTimeout(EnvError):
+    """Another process held an environment's lock for longer than the bound."""
+
+
+class InterpreterNotFound(EnvError):
+    """A bundle asks for a Python that is not on this machine."""

@@ -1,0 +1,392 @@
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+from pytest_workspace.errors import MatrixErrors, MatrixNotFound, SelectionError
+from pytest_workspace.matrix import Matrix, Notice, find_matrix, load_matrix
+
+from .conftest import WriteMatrix
+
+TODAY = datetime.date(2026, 11, 21)
+
+
+def errors_of(path: Path) -> list[str]:
+    with pytest.raises(MatrixErrors) as info:
+        load_matrix(path)
+    return [str(error) for error in info.value.errors]
+
+
+def findings(matrix: Matrix, level: str = "error") -> list[str]:
+    return [str(n) for n in matrix.check(TODAY) if n.level == level]
+
+
+def test_users_file_loads_with_dotted_names(provisioning: Path) -> None:
+    matrix = load_matrix(provisioning)
+    assert list(matrix.bundles) == ["stable-3.2", "lts-3.1"]
+    stable = matrix.bundles["stable-3.2"]
+    assert stable.dotted
+    assert stable.title == "Stable 3.2 Bundle"
+    assert stable.release_date == datetime.date(2025, 10, 15)
+    assert stable.versions() == {
+        "core": "3.2.1",
+        "platform": "2.5.3",
+        "extensions@mongodb": "1.2.0",
+        "extensions@redis": "1.1.0",
+        "extensions@azure": "2.0.0",
+        "workspace": "1.4.0",
+    }
+    assert matrix.bundles["lts-3.1"].lts_until == datetime.date(2026, 9, 1)
+    assert [str(rule.version) for rule in matrix.rules["core"]] == ["3.1.0", "3.2.0", "3.2.1"]
+    assert isinstance(stable.pins[0].version, Version)
+
+
+def test_quoted_names_are_not_noted(write_matrix: WriteMatrix) -> None:
+    matrix = load_matrix(
+        write_matrix(
+            """
+            [bundles."stable-3.2"]
+            core = "3.2.1"
+            """
+        )
+    )
+    assert list(matrix.bundles) == ["stable-3.2"]
+    assert not matrix.bundles["stable-3.2"].dotted
+    assert matrix.notes == ()
+
+
+def test_dotted_row_keys_under_compatibility(write_matrix: WriteMatrix) -> None:
+    matrix = load_matrix(
+        write_matrix(
+            """
+            [compatibility.core]
+            3.2.1 = { platform = "^2.5" }
+            [bundles.b]
+            core = "3.2.1"
+            platform = "2.5.0"
+            """
+        )
+    )
+    assert [str(rule.version) for rule in matrix.rules["core"]] == ["3.2.1"]
+    assert [str(note) for note in matrix.notes] == [
+        'compatibility.core."3.2.1": unquoted dotted key; TOML reads 3.2.1 as nested keys, '
+        'write "3.2.1" = { ... }'
+    ]
+
+
+def test_split_compatibility_file(write_matrix: WriteMatrix) -> None:
+    write_matrix(
+        """
+        [compatibility.core]
+        "3.2.1" = { platform = "^2.5" }
+        """,
+        name="compatibility.toml",
+    )
+    path = write_matrix(
+        """
+        [bundles.ok]
+        core = "3.2.1"
+        platform = "2.5.3"
+        [bundles.bad]
+        core = "3.2.1"
+        platform = "2.4.8"
+        """
+    )
+    matrix = load_matrix(path)
+    assert matrix.files == (path, path.with_name("compatibility.toml"))
+    assert findings(matrix) == [
+        'bundles.bad: platform 2.4.8 does not satisfy compatibility.core."3.2.1": '
+        'platform = "^2.5" (needs >=2.5,<3) required by core 3.2.1'
+    ]
+
+
+def test_split_file_may_not_repeat_compatibility(write_matrix: WriteMatrix) -> None:
+    write_matrix('[compatibility.core]\n"1.0" = {}\n', name="compatibility.toml")
+    path = write_matrix('[compatibility.core]\n"1.0" = {}\n')
+    assert errors_of(path) == [
+        f"{path}: compatibility: defined both here and in "
+        f"{path.with_name('compatibility.toml')}; keep it in one file"
+    ]
+
+
+def test_components_map_to_distributions_and_families(write_matrix: WriteMatrix) -> None:
+    matrix = load_matrix(
+        write_matrix(
+            """
+            [components.core]
+            package = "provisioning-core"
+            [components.extensions]
+            package = "provisioning-ext-{name}"
+            [bundles.b]
+            core = "3.2.1"
+            extensions = ["mongodb@1.2.0", "Redis@1.1.0"]
+            requests = "2.32.3"
+            """
+        )
+    )
+    pins = matrix.bundles["b"].pins
+    assert [pin.requirement for pin in pins] == [
+        "provisioning-core==3.2.1",
+        "provisioning-ext-mongodb==1.2.0",
+        "provisioning-ext-redis==1.1.0",
+        "requests==2.32.3",
+    ]
+    assert [pin.key for pin in pins] == [
+        "core",
+        "extensions@mongodb",
+        "extensions@Redis",
+        "requests",
+    ]
+    assert matrix.components["extensions"].family
+
+
+def test_undeclared_family_uses_component_prefix(provisioning: Path) -> None:
+    pins = load_matrix(provisioning).bundles["stable-3.2"].pins
+    assert pins[2].requirement == "extensions-mongodb==1.2.0"
+
+
+def test_index_find_links_relative_to_matrix(write_matrix: WriteMatrix, tmp_path: Path) -> None:
+    matrix = load_matrix(
+        write_matrix(
+            """
+            [index]
+            url = "https://pypi.example.org/simple"
+            find-links = ["dist", "https://example.org/wheels"]
+            [bundles.b]
+            core = "1.0"
+            """,
+            name="sub/versions.toml",
+        )
+    )
+    assert matrix.index.url == "https://pypi.example.org/simple"
+    assert matrix.index.find_links == (
+        str((tmp_path / "sub" / "dist").resolve()),
+        "https://example.org/wheels",
+    )
+
+
+def test_upgrades_both_forms(provisioning: Path) -> None:
+    provisioning.write_text(
+        provisioning.read_text()
+        + '\n[[upgrades]]\nfrom = "lts-3.1"\nto = "stable-3.2"\n'
+        + '[[upgrades]]\nfrom = "core@3.1.0"\nto = "core@3.2.0"\nxfail = "migration bug"\n'
+    )
+    matrix = load_matrix(provisioning)
+    first, second = matrix.upgrades
+    assert first.id == "lts-3.1:stable-3.2"
+    assert first.source.bundle == "lts-3.1"
+    assert first.target.pins == matrix.bundles["stable-3.2"].pins
+    assert second.id == "core@3.1.0:core@3.2.0"
+    assert [str(pin) for pin in second.source.pins] == ["core 3.1.0"]
+    assert second.xfail == "migration bug"
+    assert matrix.select_upgrades(["core@*"]) == (second,)
+
+
+def test_downgrade_and_invalid_ends_are_findings(write_matrix: WriteMatrix) -> None:
+    matrix = load_matrix(
+        write_matrix(
+            """
+            [compatibility.core]
+            "3.2.1" = { platform = "^2.5" }
+            [bundles.new]
+            core = "3.2.1"
+            platform = "2.4.0"
+            [bundles.old]
+            core = "3.1.0"
+            [[upgrades]]
+            from = "new"
+            to = "old"
+            """
+        )
+    )
+    assert findings(matrix) == [
+        'bundles.new: platform 2.4.0 does not satisfy compatibility.core."3.2.1": '
+        'platform = "^2.5" (needs >=2.5,<3) required by core 3.2.1',
+        "upgrades[0]: from bundle 'new' is not valid",
+        "upgrades[0]: new:old is a downgrade: core goes from 3.2.1 to 3.1.0",
+    ]
+
+
+ROWS = """
+[compatibility.core]
+"3.2.0" = { platform = "^2.4" }
+"3.2.1" = { platform = "^2.5" }
+"3.1.0" = { platform = "^2.3" }
+[bundles.b]
+core = "3.2.1"
+"""
+
+
+@pytest.mark.parametrize(
+    ("version", "row", "inherited"),
+    [
+        ("3.2.1", "3.2.1", False),
+        ("3.2.0", "3.2.0", False),
+        ("3.2.7", "3.2.1", True),
+        ("3.1.5", "3.1.0", True),
+        ("3.1.0.post1", "3.1.0", True),
+        ("3.0.9", None, False),  # no row below it in the 3.0 series
+        ("3.3.0", None, False),  # never inherits across series
+    ],
+)
+def test_row_inheritance(
+    write_matrix: WriteMatrix, version: str, row: str | None, inherited: bool
+) -> None:
+    matrix = load_matrix(write_matrix(ROWS))
+    rule, was_inherited = matrix.rule_for("core", Version(version))
+    assert (str(rule.version) if rule else None, was_inherited) == (row, inherited)
+
+
+def test_validity_both_directions_and_min_bound(write_matrix: WriteMatrix) -> None:
+    matrix = load_matrix(
+        write_matrix(
+            """
+            [compatibility.core]
+            "3.1.0" = { platform = "^2.3" }
+            [compatibility.platform]
+            "2.5.3" = { core = "^3.1", min-core = "3.2.0" }
+            [bundles.b]
+            core = "3.1.0"
+            platform = "2.5.3"
+            """
+        )
+    )
+    # core's row accepts platform 2.5.3; platform's row rejects core 3.1.0 (min-core).
+    assert findings(matrix) == [
+        'bundles.b: core 3.1.0 does not satisfy compatibility.platform."2.5.3": '
+        'core = "^3.1", min-core = "3.2.0" (needs >=3.1,>=3.2.0,<4) required by platform 2.5.3'
+    ]
+
+
+def test_min_bound_alone(write_matrix: WriteMatrix) -> None:
+    matrix = load_matrix(
+        write_matrix(
+            """
+            [compatibility.platform]
+            "2.5.0" = { min-core = "3.1.0" }
+            [bundles.b]
+            core = "3.0.0"
+            platform = "2.5.0"
+            """
+        )
+    )
+    assert findings(matrix) == [
+        'bundles.b: core 3.0.0 does not satisfy compatibility.platform."2.5.0": '
+        'core = "*", min-core = "3.1.0" (needs >=3.1.0) required by platform 2.5.0'
+    ]
+
+
+def test_family_members_checked_each_in_both_directions(write_matrix: WriteMatrix) -> None:
+    matrix = load_matrix(
+        write_matrix(
+            """
+            [components.ext]
+            package = "ext-{name}"
+            [compatibility.core]
+            "3.2.1" = { ext = "^1.0" }
+            [compatibility.ext]
+            "1.1.0" = { core = "^3.3" }
+            [bundles.b]
+            core = "3.2.1"
+            ext = ["a@1.0.0", "b@2.0.0", "c@1.1.0"]
+            """
+        )
+    )
+    assert findings(matrix) == [
+        'bundles.b: ext@b 2.0.0 does not satisfy compatibility.core."3.2.1": ext = "^1.0" '
+        "(needs >=1.0,<2) required by core 3.2.1",
+        'bundles.b: core 3.2.1 does not satisfy compatibility.ext."1.1.0": core = "^3.3" '
+        "(needs >=3.3,<4) required by ext@c 1.1.0",
+    ]
+    assert findings(matrix, "warning") == [
+        "bundles.b: ext@a 1.0.0 has no compatibility row (compatibility.ext lists 1.1.0)",
+        "bundles.b: ext@b 2.0.0 has no compatibility row (compatibility.ext lists 1.1.0)",
+    ]
+
+
+def test_components_without_rows_are_unconstrained(provisioning: Path) -> None:
+    # workspace has no [compatibility.workspace] table: no "no row" warning for it.
+    warnings = findings(load_matrix(provisioning), "warning")
+    assert not any("workspace" in warning for warning in warnings)
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (datetime.date(2026, 9, 1), []),
+        (
+            datetime.date(2026, 9, 2),
+            ["bundles.lts-3.1: out of support since 2026-09-01 (lts-until)"],
+        ),
+    ],
+)
+def test_lts_until(provisioning: Path, today: datetime.date, expected: list[str]) -> None:
+    notices = load_matrix(provisioning).check(today)
+    assert [str(n) for n in notices if "support" in n.message] == expected
+
+
+def test_select_bundles_globs_and_all(provisioning: Path) -> None:
+    matrix = load_matrix(provisioning)
+    assert [b.name for b in matrix.select_bundles(["all"])] == ["stable-3.2", "lts-3.1"]
+    assert [b.name for b in matrix.select_bundles(["lts-*", "stable-3.2"])] == [
+        "stable-3.2",
+        "lts-3.1",
+    ]
+    with pytest.raises(SelectionError) as info:
+        matrix.select_bundles(["stabel-3.2"])
+    assert str(info.value) == "unknown bundle 'stabel-3.2'; known: stable-3.2, lts-3.1"
+
+
+def test_combination(provisioning: Path) -> None:
+    matrix = load_matrix(provisioning)
+    pins = matrix.combination("core=3.1.5, platform=2.4.8,extensions=mongodb@1.2.0")
+    assert [str(pin) for pin in pins] == [
+        "core 3.1.5",
+        "platform 2.4.8",
+        "extensions@mongodb 1.2.0",
+    ]
+    assert matrix.check_pins(pins, "combination") == [
+        Notice(
+            "info",
+            "combination",
+            'core 3.1.5 uses the row of 3.1.0 (compatibility.core."3.1.0"), '
+            "inherited within the 3.1 series",
+        ),
+        Notice(
+            "error",
+            "combination",
+            'extensions@mongodb 1.2.0 does not satisfy compatibility.core."3.1.0": '
+            'extensions = "^0.9" (needs >=0.9,<0.10) required by core 3.1.5',
+        ),
+        Notice(
+            "warning",
+            "combination",
+            "platform 2.4.8 has no compatibility row (compatibility.platform lists 2.5.0, 2.5.3)",
+        ),
+    ]
+    with pytest.raises(SelectionError) as info:
+        matrix.combination("core=3.x")
+    assert str(info.value) == (
+        "invalid combination 'core=3.x': expected a PEP 440 version, got '3.x'"
+    )
+
+
+def test_find_matrix(tmp_path: Path) -> None:
+    (tmp_path / "version-management").mkdir()
+    nested = tmp_path / "version-management" / "versions.toml"
+    nested.write_text("")
+    assert find_matrix(rootdir=tmp_path, environ={}) == nested
+    (tmp_path / "versions.toml").write_text("")
+    assert find_matrix(rootdir=tmp_path, environ={}) == tmp_path / "versions.toml"
+    other = tmp_path / "other.toml"
+    other.write_text("")
+    env = {"PYTEST_WORKSPACE_MATRIX": str(other)}
+    assert find_matrix(rootdir=tmp_path, environ=env) == other
+    with pytest.raises(MatrixNotFound) as info:
+        find_matrix(rootdir=tmp_path, environ={"PYTEST_WORKSPACE_MATRIX": "gone.toml"})
+    assert str(info.value) == (
+        f"matrix file not found: {tmp_path / 'gone.toml'} (from $PYTEST_WORKSPACE_MATRIX)"
+    )
