@@ -9,14 +9,20 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import re
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__
-from .errors import MatrixErrors, WorkspaceError
+from .envs import EnvCache
+from .errors import MatrixErrors, SelectionError, WorkspaceError
+from .installers import INSTALLERS, get_installer
 from .matrix import Bundle, Matrix, Notice, find_matrix, load_matrix
 from .report import CI_FORMATS, ci_matrix
+from .resolve import IndexOptions, parse_sources, resolve
 
 __all__ = ["main"]
 
@@ -148,6 +154,89 @@ def cmd_ci_matrix(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_env(args: argparse.Namespace) -> int:
+    matrix = _matrix(args)
+    if args.combination:
+        pins = matrix.combination(args.combination)
+        kind, bundle = "combination", None
+        findings = [n for n in matrix.check_pins(pins, "combination") if n.level != "info"]
+        for notice in findings:
+            print(f"{notice.level}: {notice}", file=sys.stderr)
+        if args.strict and findings:
+            return FINDINGS
+    elif args.bundle:
+        bundle, kind, pins = matrix.bundle(args.bundle), "bundle", None
+    else:
+        raise SelectionError("env needs a BUNDLE or --combination SPEC")
+    spec = resolve(
+        matrix,
+        bundle=bundle,
+        pins=pins,
+        sources=parse_sources(args.source, matrix),
+        editable=not args.no_editable,
+        index=IndexOptions(args.index_url, tuple(args.find_links), args.offline),
+    )
+    installer = get_installer(args.installer)
+    started = time.perf_counter()
+    env = EnvCache(args.cache).get(
+        spec, installer, kind=kind, rebuild_before=time.time() if args.rebuild else None
+    )
+    what = "built" if env.fresh else "reused"
+    print(
+        f"{what} env {spec.label} with {installer.name} in {time.perf_counter() - started:.2f} s",
+        file=sys.stderr,
+    )
+    print(env.path)
+    return OK
+
+
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$", re.IGNORECASE)
+
+
+def _size(text: str) -> int:
+    match = _SIZE.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected a size like 500M or 2G, got {text!r}")
+    power = " KMGT".index(match.group(2).upper() or " ")
+    return int(float(match.group(1)) * 1024**power)
+
+
+def _human(size: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def cmd_cache_list(args: argparse.Namespace) -> int:
+    cache = EnvCache(args.cache)
+    entries = cache.entries()
+    print(f"{'KEY':<20}  {'LABEL':<24}  {'INSTALLER':<9}  {'SIZE':>10}  {'LAST USED':<16}  PINS")
+    for entry in entries:
+        used = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.last_used))
+        pins = ",".join(f"{key}={version}" for key, version in entry.pins.items())
+        print(
+            f"{entry.key:<20}  {entry.label:<24}  {entry.installer:<9}  "
+            f"{_human(entry.size):>10}  {used:<16}  {pins}"
+        )
+    total = sum(entry.size for entry in entries)
+    print(f"{len(entries)} envs, {_human(total)} in {cache.root}", file=sys.stderr)
+    return OK
+
+
+def cmd_cache_prune(args: argparse.Namespace) -> int:
+    if args.older_than is None and args.max_size is None:
+        raise SelectionError("cache prune needs --older-than DAYS and/or --max-size SIZE")
+    cache = EnvCache(args.cache)
+    older = args.older_than * 86400 if args.older_than is not None else None
+    removed = cache.prune(older_than=older, max_size=args.max_size)
+    for entry in removed:
+        print(f"removed {entry.key} {entry.label} ({_human(entry.size)})")
+    print(f"removed {len(removed)} env{'' if len(removed) == 1 else 's'}")
+    return OK
+
+
 # -- parser ------------------------------------------------------------------------------
 
 
@@ -192,7 +281,54 @@ def build_parser() -> argparse.ArgumentParser:
 
     ci = command("ci-matrix", cmd_ci_matrix, "print the bundles as a CI job matrix")
     ci.add_argument("--format", choices=CI_FORMATS, default="github")
+
+    env = command("env", cmd_env, "build (or reuse) a bundle's env and print its path")
+    env.add_argument("bundle", metavar="BUNDLE", nargs="?")
+    env.add_argument("--combination", metavar="SPEC", help="e.g. core=3.1.5,platform=2.4.8")
+    env.add_argument("--strict", action="store_true", help="refuse an invalid combination")
+    env.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="COMPONENT=PATH",
+        help="install COMPONENT from a local checkout (repeatable)",
+    )
+    env.add_argument("--no-editable", action="store_true", help="install sources as snapshots")
+    env.add_argument("--rebuild", action="store_true", help="ignore a cached env")
+    _build_options(env)
+
+    cache = commands.add_parser("cache", help="list or prune cached envs")
+    cache_commands = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
+    listing = cache_commands.add_parser("list", parents=[common], help="list cached envs")
+    listing.set_defaults(handler=cmd_cache_list)
+    prune = cache_commands.add_parser("prune", parents=[common], help="remove cached envs")
+    prune.set_defaults(handler=cmd_cache_prune)
+    prune.add_argument("--older-than", type=float, metavar="DAYS")
+    prune.add_argument("--max-size", type=_size, metavar="SIZE", help="e.g. 500M, 2G")
+    for sub in (listing, prune):
+        sub.add_argument("--cache", type=Path, metavar="DIR", help="the env cache")
     return parser
+
+
+def _build_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="DIR|URL",
+        help="look for packages here (repeatable; replaces the matrix's [index] find-links)",
+    )
+    sub.add_argument("--index-url", metavar="URL", help="the package index to use")
+    sub.add_argument("--offline", action="store_true", help="use no index: find-links only")
+    sub.add_argument(
+        "--installer", choices=sorted(INSTALLERS), help="default: uv when available, else pip"
+    )
+    sub.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="the env cache (default: $PYTEST_WORKSPACE_CACHE or the user cache dir)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,325 @@
+"""Installer backends: uv (``uv venv`` + ``uv pip install``) and virtualenv + pip.
+
+Both take argument lists only; nothing goes through a shell. Names and versions reach a
+command line only after ``packaging`` has parsed them (pins are ``Version`` objects and
+distribution names are validated when the matrix loads; requirement strings are
+re-parsed here as PEP 508 before use).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+import re
+import shutil
+import subprocess
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from .errors import EnvError, SelectionError
+from .ranges import render
+from .resolve import IndexOptions, Interpreter
+
+__all__ = [
+    "INSTALLERS",
+    "Conflict",
+    "InstallFailed",
+    "Installer",
+    "PipInstaller",
+    "UvInstaller",
+    "default_installer",
+    "find_uv",
+    "get_installer",
+]
+
+
+class InstallFailed(Exception):
+    """An installer command failed; carries its output for :func:`explain`."""
+
+    def __init__(self, argv: Sequence[str], returncode: int, output: str) -> None:
+        super().__init__(f"{' '.join(argv)} exited with {returncode}")
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.output = output
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """``dist version`` requires ``requirement`` (as read from the installer's report)."""
+
+    distribution: str
+    version: str
+    requirement: str
+    specifier: str
+
+
+# "pkg==1.0 depends on dep>=1.1,<2" (uv) and "pkg 1.0 depends on dep<2 and >=1.1" (pip).
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_CLAUSE = r"(?:[<>=!~]=?=?[0-9][^\s,]*)"
+_DEPENDS = re.compile(
+    rf"(?P<dist>{_NAME})(?:==| )(?P<version>[0-9][^\s,]*) depends on "
+    rf"(?P<req>{_NAME})(?P<spec>{_CLAUSE}(?:(?:,| and ){_CLAUSE})*)"
+)
+
+
+def _normalise(spec: str) -> str:
+    clauses = spec.replace(" and ", ",").rstrip(".")
+    try:
+        return render(SpecifierSet(clauses))
+    except InvalidSpecifier:
+        return clauses
+
+
+def conflicts(output: str) -> list[Conflict]:
+    """The dependency edges a failed resolution reports, in order, without repeats."""
+    found: list[Conflict] = []
+    for match in _DEPENDS.finditer(output):
+        conflict = Conflict(
+            match["dist"], match["version"].rstrip("."), match["req"], _normalise(match["spec"])
+        )
+        if conflict not in found:
+            found.append(conflict)
+    return found
+
+
+def missing(output: str, distribution: str) -> bool:
+    """Whether the installer says no index or find-links has ``distribution`` (at the
+    requested version)."""
+    name = "[-_.]+".join(re.escape(part) for part in re.split(r"[-_.]+", distribution))
+    patterns = (
+        rf"no versions? of {name}\b",
+        rf"No matching distribution found for {name}\b",
+        rf"\b{name} was not found in the",
+        rf"Could not find a version that satisfies the requirement {name}\b",
+    )
+    return any(re.search(pattern, output, re.IGNORECASE) for pattern in patterns)
+
+
+def _checked(requirements: Sequence[str]) -> list[str]:
+    for text in requirements:
+        try:
+            Requirement(text)
+        except InvalidRequirement:
+            raise SelectionError(f"not a valid PEP 508 requirement: {text!r}") from None
+    return list(requirements)
+
+
+class Installer(ABC):
+    """Creates an environment and installs requirements into it."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def identity(self) -> tuple[str, ...]:
+        """Cheap fingerprint of the backend and its version, part of the cache key."""
+
+    @abstractmethod
+    def version(self) -> str:
+        """The backend's version, recorded in the manifest."""
+
+    @abstractmethod
+    def create(self, path: Path, python: Interpreter) -> None:
+        """Create an empty environment at ``path``."""
+
+    @abstractmethod
+    def install_argv(
+        self,
+        python: Path,
+        requirements: Sequence[str],
+        index: IndexOptions,
+        editables: Sequence[Path] = (),
+        paths: Sequence[Path] = (),
+    ) -> list[str]:
+        """The command that installs ``requirements`` into the env of ``python``."""
+
+    def install(
+        self,
+        python: Path,
+        requirements: Sequence[str],
+        index: IndexOptions,
+        editables: Sequence[Path] = (),
+        paths: Sequence[Path] = (),
+    ) -> None:
+        if not (requirements or editables or paths):
+            return
+        argv = self.install_argv(python, _checked(requirements), index, editables, paths)
+        self._run(argv)
+
+    @staticmethod
+    def _run(argv: Sequence[str], env: Mapping[str, str] | None = None) -> None:
+        environ = dict(os.environ if env is None else env)
+        # An outer venv must not redirect where an installer writes.
+        environ.pop("VIRTUAL_ENV", None)
+        result = subprocess.run(
+            list(argv),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=environ,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise InstallFailed(argv, result.returncode, result.stdout)
+
+
+def find_uv() -> str | None:
+    """The uv binary: the one the ``uv`` extra installed, else one on PATH."""
+    try:
+        from uv import find_uv_bin  # type: ignore[import-untyped,unused-ignore]
+
+        found: str = find_uv_bin()
+        return found
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
+def _stat_identity(path: str) -> tuple[str, ...]:
+    stat = os.stat(path)
+    return (os.path.realpath(path), str(stat.st_size), str(stat.st_mtime_ns))
+
+
+class UvInstaller(Installer):
+    """``uv venv`` + ``uv pip install``: no pip seeded, packages hardlinked from uv's cache."""
+
+    name = "uv"
+
+    def __init__(self, binary: str | None = None) -> None:
+        found = binary or find_uv()
+        if found is None:
+            raise EnvError(
+                "uv is not installed: install pytest-workspace[uv], put uv on PATH, "
+                "or choose the pip installer"
+            )
+        self.binary = found
+
+    @functools.cache  # noqa: B019 - one installer object per process, never collected
+    def identity(self) -> tuple[str, ...]:
+        # The binary's path, size and mtime change with every uv upgrade, and a stat is
+        # much cheaper than running ``uv --version`` on every cache lookup.
+        return ("uv", *_stat_identity(self.binary))
+
+    def version(self) -> str:
+        out = subprocess.run(
+            [self.binary, "--version"], capture_output=True, text=True, check=False
+        ).stdout
+        return out.split()[1] if len(out.split()) > 1 else "unknown"
+
+    def create(self, path: Path, python: Interpreter) -> None:
+        self._run(
+            [
+                self.binary,
+                "venv",
+                "--quiet",
+                "--no-project",
+                "--no-python-downloads",
+                "--python",
+                python.path,
+                str(path),
+            ]
+        )
+
+    def install_argv(
+        self,
+        python: Path,
+        requirements: Sequence[str],
+        index: IndexOptions,
+        editables: Sequence[Path] = (),
+        paths: Sequence[Path] = (),
+    ) -> list[str]:
+        argv = [self.binary, "pip", "install", "--python", str(python), "--link-mode", "hardlink"]
+        if index.index_url:
+            argv += ["--default-index", index.index_url]
+        for link in index.find_links:
+            argv += ["--find-links", link]
+        if index.offline:
+            argv += ["--no-index", "--offline"]
+        for editable in editables:
+            argv += ["--editable", str(editable)]
+        return argv + [str(path) for path in paths] + list(requirements)
+
+
+class PipInstaller(Installer):
+    """virtualenv + pip, for machines without uv."""
+
+    name = "pip"
+
+    @functools.cache  # noqa: B019
+    def identity(self) -> tuple[str, ...]:
+        # virtualenv embeds the pip it seeds, so its version decides pip's.
+        return ("pip", "virtualenv", importlib.metadata.version("virtualenv"))
+
+    def version(self) -> str:
+        return f"virtualenv {importlib.metadata.version('virtualenv')}"
+
+    def create(self, path: Path, python: Interpreter) -> None:
+        self._run(
+            [
+                sys.executable,
+                "-m",
+                "virtualenv",
+                "--quiet",
+                "--no-periodic-update",
+                "--no-setuptools",
+                "--no-wheel",
+                "--python",
+                python.path,
+                str(path),
+            ]
+        )
+
+    def install_argv(
+        self,
+        python: Path,
+        requirements: Sequence[str],
+        index: IndexOptions,
+        editables: Sequence[Path] = (),
+        paths: Sequence[Path] = (),
+    ) -> list[str]:
+        argv = [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--no-compile",
+            "--progress-bar",
+            "off",
+        ]
+        if index.index_url:
+            argv += ["--index-url", index.index_url]
+        for link in index.find_links:
+            argv += ["--find-links", link]
+        if index.offline:
+            argv += ["--no-index"]
+        for editable in editables:
+            argv += ["--editable", str(editable)]
+        return argv + [str(path) for path in paths] + list(requirements)
+
+
+INSTALLERS: dict[str, type[Installer]] = {"uv": UvInstaller, "pip": PipInstaller}
+
+
+def default_installer() -> str:
+    return "uv" if find_uv() else "pip"
+
+
+@functools.cache
+def get_installer(name: str | None = None) -> Installer:
+    """The installer called ``name`` (default: uv when available, else pip)."""
+    name = name or default_installer()
+    try:
+        backend = INSTALLERS[name]
+    except KeyError:
+        raise SelectionError(
+            f"unknown installer {name!r}; expected one of {', '.join(sorted(INSTALLERS))}"
+        ) from None
+    return backend()

@@ -1,0 +1,308 @@
+"""From a selection (bundle, ad-hoc combination, upgrade-path end) to an :class:`EnvSpec`:
+exactly what an environment must contain, with a content hash that names it in the cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from .errors import InterpreterNotFound, SelectionError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on old interpreters only
+    import tomli as tomllib
+from .matrix import Bundle, Matrix, Pin
+
+__all__ = [
+    "EnvSpec",
+    "IndexOptions",
+    "Interpreter",
+    "Source",
+    "find_interpreter",
+    "parse_sources",
+    "resolve",
+]
+
+#: Directories that never decide what a local source builds into.
+_IGNORED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".nox",
+        ".tox",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "build",
+        "dist",
+        "node_modules",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A real interpreter binary (never a shim: pyenv and friends re-dispatch on PATH)."""
+
+    path: str
+    implementation: str
+    version: str
+
+    @property
+    def series(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """Where packages come from. Empty means the installer's own defaults (and its
+    ``PIP_*`` / ``UV_*`` variables)."""
+
+    index_url: str | None = None
+    find_links: tuple[str, ...] = ()
+    offline: bool = False
+
+    def describe(self) -> str:
+        parts = []
+        if self.find_links:
+            parts.append("find-links " + ", ".join(self.find_links))
+        if self.offline:
+            parts.append("no index (offline)")
+        else:
+            parts.append(f"index {self.index_url or 'the installer default'}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A component installed from a local checkout instead of its pinned release."""
+
+    component: str
+    distribution: str
+    path: Path
+    editable: bool = True
+    #: content hash of the checkout, for non-editable sources (editable ones follow edits)
+    digest: str = ""
+
+    def __str__(self) -> str:
+        kind = "editable" if self.editable else "snapshot"
+        return f"{self.component} from {self.path} ({kind})"
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """Everything that decides an environment's contents."""
+
+    label: str
+    pins: tuple[Pin, ...]
+    python: Interpreter
+    index: IndexOptions = field(default_factory=IndexOptions)
+    sources: tuple[Source, ...] = ()
+    #: extra requirements installed beside the pins (e.g. ``pytest`` for ``Env.pytest``)
+    extras: tuple[str, ...] = ()
+
+    @property
+    def sourced(self) -> frozenset[str]:
+        return frozenset(canonicalize_name(source.distribution) for source in self.sources)
+
+    @property
+    def requirements(self) -> list[str]:
+        """Requirement strings for the pins that are not replaced by a local source."""
+        sourced = self.sourced
+        return [
+            pin.requirement
+            for pin in self.pins
+            if canonicalize_name(pin.distribution) not in sourced
+        ] + list(self.extras)
+
+    def identity(self) -> dict[str, object]:
+        """The JSON-able description that is hashed into the cache key."""
+        return {
+            "python": [self.python.implementation, self.python.version, self.python.path],
+            "requirements": sorted(self.requirements),
+            "index": {
+                "url": self.index.index_url,
+                "find-links": list(self.index.find_links),
+                "offline": self.index.offline,
+            },
+            "sources": sorted(
+                [str(s.path), s.editable, s.digest, canonicalize_name(s.distribution)]
+                for s in self.sources
+            ),
+        }
+
+    def key(self, installer_identity: Sequence[str]) -> str:
+        """A short content hash: identical requests from anywhere share one env."""
+        document = {"spec": self.identity(), "installer": list(installer_identity)}
+        raw = json.dumps(document, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(raw.encode()).hexdigest()[:20]
+
+
+# -- interpreters -----------------------------------------------------------------------
+
+
+def current_interpreter() -> Interpreter:
+    """The running interpreter; inside a venv, the base interpreter it was made from."""
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    return Interpreter(
+        path=os.path.realpath(base),
+        implementation=sys.implementation.name,
+        version=platform.python_version(),
+    )
+
+
+_PROBE = (
+    "import sys, platform; print(sys.executable); print(sys.implementation.name); "
+    "print(platform.python_version())"
+)
+
+
+@functools.cache
+def find_interpreter(request: str | None = None) -> Interpreter:
+    """The interpreter for ``python = "3.12"`` (or the running one for None).
+
+    A ``python3.12`` found on PATH may be a shim, so it is asked for its real
+    ``sys.executable`` instead of being used as is.
+    """
+    current = current_interpreter()
+    if request is None or current.series == request or current.version == request:
+        return current
+    candidate = shutil.which(f"python{request}")
+    if candidate is None:
+        raise InterpreterNotFound(f"Python {request} is not available (no python{request} on PATH)")
+    try:
+        probe = subprocess.run(
+            [candidate, "-c", _PROBE], capture_output=True, text=True, timeout=60, check=True
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        raise InterpreterNotFound(
+            f"Python {request} at {candidate} does not run: {error}"
+        ) from None
+    executable, implementation, version = probe.stdout.split()
+    found = Interpreter(os.path.realpath(executable), implementation, version)
+    if found.series != request and found.version != request:
+        raise InterpreterNotFound(
+            f"Python {request} is not available ({candidate} is Python {version})"
+        )
+    return found
+
+
+# -- local sources ----------------------------------------------------------------------
+
+
+def _tree_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for directory, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in _IGNORED_DIRS and not d.endswith(".egg-info")
+        )
+        for name in sorted(filenames):
+            path = Path(directory, name)
+            digest.update(str(path.relative_to(root)).encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def project_distribution(path: Path) -> str | None:
+    """The distribution name declared in a checkout's ``pyproject.toml``, if any."""
+    pyproject = path / "pyproject.toml"
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    name = data.get("project", {}).get("name")
+    return name if isinstance(name, str) else None
+
+
+def parse_sources(
+    items: Iterable[str], matrix: Matrix, *, rootdir: Path | None = None
+) -> dict[str, Path]:
+    """``COMPONENT=PATH`` items into a mapping; paths are relative to rootdir."""
+    rootdir = rootdir or Path.cwd()
+    sources: dict[str, Path] = {}
+    for item in items:
+        component, sep, path = item.partition("=")
+        if not sep or not component.strip() or not path.strip():
+            raise SelectionError(f"invalid source {item!r}: expected COMPONENT=PATH")
+        resolved = (rootdir / path.strip()).resolve()
+        if not resolved.is_dir():
+            raise SelectionError(f"invalid source {item!r}: {resolved} is not a directory")
+        sources[component.strip()] = resolved
+    return sources
+
+
+def _sources(
+    pins: Sequence[Pin], matrix: Matrix, paths: Mapping[str, Path], editable: bool
+) -> tuple[Source, ...]:
+    result = []
+    for component, path in paths.items():
+        matching = [pin for pin in pins if component in (pin.key, pin.component)]
+        if not matching:
+            continue
+        distribution = matching[0].distribution
+        digest = "" if editable else _tree_digest(path)
+        result.append(Source(component, distribution, path, editable, digest))
+    return tuple(result)
+
+
+# -- resolution -------------------------------------------------------------------------
+
+_SAFE_LABEL = re.compile(r"[^A-Za-z0-9._@:,=+-]")
+
+
+def resolve(
+    matrix: Matrix,
+    *,
+    bundle: Bundle | None = None,
+    pins: Sequence[Pin] | None = None,
+    label: str | None = None,
+    sources: Mapping[str, Path] | None = None,
+    editable: bool = True,
+    index: IndexOptions | None = None,
+    extras: Sequence[str] = (),
+) -> EnvSpec:
+    """Turn a bundle or explicit pins into an :class:`EnvSpec`.
+
+    Index options given here win; otherwise the matrix's ``[index]`` table applies.
+    ``python = "X.Y"`` on a bundle picks that interpreter or raises
+    :class:`InterpreterNotFound`.
+    """
+    if bundle is not None:
+        pins = bundle.pins
+        label = label or bundle.name
+    if pins is None:
+        raise ValueError("resolve() needs a bundle or pins")
+    index = index or IndexOptions()
+    # Field by field: a command-line --find-links replaces the matrix's find-links but
+    # keeps its index URL, and the other way round.
+    index = IndexOptions(
+        index.index_url or matrix.index.url,
+        index.find_links or matrix.index.find_links,
+        index.offline,
+    )
+    python = find_interpreter(bundle.python if bundle is not None else None)
+    return EnvSpec(
+        label=_SAFE_LABEL.sub("_", label or ",".join(f"{p.key}={p.version}" for p in pins)),
+        pins=tuple(pins),
+        python=python,
+        index=index,
+        sources=_sources(pins, matrix, sources or {}, editable),
+        extras=tuple(extras),
+    )

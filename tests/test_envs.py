@@ -1,0 +1,480 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from pytest_workspace.envs import MANIFEST, CommandError, Env, EnvCache
+from pytest_workspace.errors import EnvError, InstallError, InterpreterNotFound, SelectionError
+from pytest_workspace.installers import Installer, PipInstaller, UvInstaller, get_installer
+from pytest_workspace.matrix import Matrix, load_matrix
+from pytest_workspace.resolve import IndexOptions, find_interpreter, resolve
+
+pytestmark = pytest.mark.slow
+BACKENDS = ["uv", "pip"]
+
+
+SEEDS = {"pip", "setuptools", "wheel"}
+
+
+def packages(env: Env) -> dict[str, str]:
+    """What an env holds beyond the installer's own seed packages."""
+    return {name: version for name, version in env.installed().items() if name not in SEEDS}
+
+
+class Counting:
+    """Wraps a real installer and counts the commands it runs."""
+
+    def __init__(self, backend: str) -> None:
+        self.real = get_installer(backend)
+        self.creates = 0
+        self.installs = 0
+
+    def wrap(self) -> Installer:
+        counter = self
+        real = self.real
+
+        class Wrapped(type(real)):  # type: ignore[misc]
+            def __init__(self) -> None:
+                self.__dict__.update(real.__dict__)
+
+            def create(self, path: Path, python: object) -> None:
+                counter.creates += 1
+                super().create(path, python)
+
+            def install(self, *args: object, **kwargs: object) -> None:
+                counter.installs += 1
+                super().install(*args, **kwargs)
+
+        return Wrapped()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bundle_env_holds_exactly_the_pins_and_is_reused(
+    backend: str, pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline)
+    counting = Counting(backend)
+    env = cache.get(spec, counting.wrap())
+    assert env.fresh
+    assert packages(env) == {
+        "pwt-core": "1.0.0",
+        "pwt-platform": "1.0.0",
+        "pwt-plugin-a": "0.1.0",
+    }
+    assert env.pins == {"core": "1.0.0", "platform": "1.0.0", "plugins@a": "0.1.0"}
+    assert (
+        env.run_python("import pwt_platform, pwt_core; print(pwt_core.VERSION)").stdout == "1.0.0\n"
+    )
+    assert env.run(["pwt-core"]).stdout == "pwt-core 1.0.0\n"
+    assert env.python.is_file()
+    assert env.bin_dir == env.python.parent
+    manifest = json.loads((env.path / MANIFEST).read_text())
+    assert (manifest["installer"], manifest["label"]) == (backend, "old")
+    assert manifest["installed"] == env.installed()
+    assert (cache.root / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f")
+    # pip is seeded only by the pip backend
+    assert ("pip" in env.installed()) == (backend == "pip")
+
+    again = cache.get(spec, counting.wrap())
+    assert (again.path, again.fresh) == (env.path, False)
+    assert (counting.creates, counting.installs) == (1, 1)
+
+
+def test_backends_and_options_get_different_envs(
+    pwt_matrix: Matrix, offline: IndexOptions, shared_cache: EnvCache
+) -> None:
+    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline)
+    other_index = resolve(
+        pwt_matrix,
+        bundle=pwt_matrix.bundle("old"),
+        index=IndexOptions(find_links=offline.find_links, offline=False),
+    )
+    paths = {
+        shared_cache.path_for(spec, UvInstaller()),
+        shared_cache.path_for(spec, PipInstaller()),
+        shared_cache.path_for(other_index, UvInstaller()),
+    }
+    assert len(paths) == 3
+    # The same request from another process or repository names the same env.
+    assert spec.key(UvInstaller().identity()) == resolve(
+        load_matrix(pwt_matrix.path), bundle=pwt_matrix.bundle("old"), index=offline
+    ).key(UvInstaller().identity())
+
+
+BUILD_SCRIPT = """
+import json, os, sys
+from pathlib import Path
+from pytest_workspace.envs import EnvCache
+from pytest_workspace.matrix import load_matrix
+from pytest_workspace.resolve import IndexOptions, resolve
+
+matrix = load_matrix(sys.argv[1])
+index = IndexOptions(find_links=(sys.argv[3],), offline=True)
+spec = resolve(matrix, bundle=matrix.bundle(sys.argv[4]), index=index)
+env = EnvCache(Path(sys.argv[2])).get(spec, "uv")
+ran = env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout.strip()
+print(json.dumps({"path": str(env.path), "fresh": env.fresh, "ran": ran}))
+"""
+
+
+def builder(
+    pwt_matrix: Matrix, cache: Path, wheelhouse: Path, bundle: str, **env: str
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            BUILD_SCRIPT,
+            str(pwt_matrix.path),
+            str(cache),
+            str(wheelhouse),
+            bundle,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
+
+
+def test_four_processes_one_build(pwt_matrix: Matrix, wheelhouse: Path, tmp_path: Path) -> None:
+    processes = [builder(pwt_matrix, tmp_path / "cache", wheelhouse, "new") for _ in range(4)]
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+        results.append(json.loads(out))
+    assert len({result["path"] for result in results}) == 1
+    assert sorted(result["fresh"] for result in results) == [False, False, False, True]
+    assert {result["ran"] for result in results} == {"1.1.0"}
+
+
+def test_killed_build_is_rebuilt(
+    pwt_matrix: Matrix, wheelhouse: Path, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("slow"), index=offline)
+    path = cache.path_for(spec, get_installer("uv"))
+    process = builder(pwt_matrix, cache.root, wheelhouse, "slow", PWT_SLOW_SECONDS="120")
+    deadline = time.monotonic() + 120
+    # Midway: the venv exists and the installer is building the slow sdist.
+    while not (path / "bin" / "python").exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert path.is_dir()
+    assert not (path / MANIFEST).exists()
+
+    env = cache.get(spec, "uv")
+    assert env.fresh
+    assert env.installed() == {"pwt-core": "1.0.0", "pwt-slow": "1.0.0"}
+    assert env.run_python("import pwt_slow; print(pwt_slow.VERSION)").stdout == "1.0.0\n"
+
+
+def _corrupt_manifest(env: Env) -> None:
+    (env.path / MANIFEST).write_text("{not json")
+
+
+def _drop_manifest(env: Env) -> None:
+    (env.path / MANIFEST).unlink()
+
+
+def _half_delete(env: Env) -> None:
+    site = next(env.path.glob("lib/*/site-packages"))
+    shutil.rmtree(site / "pwt_platform-1.0.0.dist-info")
+    shutil.rmtree(site / "pwt_platform")
+
+
+def _delete_python(env: Env) -> None:
+    shutil.rmtree(env.bin_dir)
+
+
+def _other_schema(env: Env) -> None:
+    manifest = json.loads((env.path / MANIFEST).read_text())
+    (env.path / MANIFEST).write_text(json.dumps({**manifest, "schema": 0}))
+
+
+@pytest.mark.parametrize(
+    "damage", [_corrupt_manifest, _drop_manifest, _half_delete, _delete_python, _other_schema]
+)
+def test_damaged_env_is_rebuilt(
+    damage: Callable[[Env], None], pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline)
+    damage(cache.get(spec, "uv"))
+    env = cache.get(spec, "uv")
+    assert env.fresh
+    assert env.installed() == {
+        "pwt-core": "1.0.0",
+        "pwt-platform": "1.0.0",
+        "pwt-plugin-a": "0.1.0",
+    }
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_metadata_drift_names_component_pin_and_requirement(
+    backend: str, pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("drift"), index=offline)
+    with pytest.raises(InstallError) as info:
+        cache.get(spec, backend)
+    assert str(info.value) == (
+        "cannot install bundle drift: pwt-platform 1.1.0 requires pwt-core>=1.1,<2, "
+        "but the bundle pins pwt-core 1.0.0"
+    )
+    # No half-built env is left behind.
+    assert not cache.path_for(spec, get_installer(backend)).exists()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_missing_version_names_component_version_and_index(
+    backend: str, pwt_matrix: Matrix, offline: IndexOptions, wheelhouse: Path, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("ghost"), index=offline)
+    with pytest.raises(InstallError) as info:
+        cache.get(spec, backend)
+    assert str(info.value) == (
+        f"cannot install bundle ghost: pwt-core 9.9.9 (core) is not available from "
+        f"find-links {wheelhouse}; no index (offline) (found there: 1.0.0, 1.1.0, 2.0.0)"
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_private_env_upgrades_and_downgrades_in_place(
+    backend: str, pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    old, new = pwt_matrix.bundle("old"), pwt_matrix.bundle("new")
+    spec = resolve(pwt_matrix, bundle=old, index=offline)
+    shared = cache.get(spec, backend)
+    shared_manifest = (shared.path / MANIFEST).read_text()
+
+    private = cache.private(spec, tmp_path / "private", backend)
+    assert (private.shared, private.path) == (False, tmp_path / "private")
+    state = tmp_path / "state.txt"
+    private.run_python(f"import pwt_core; open({str(state)!r}, 'w').write(pwt_core.VERSION)")
+
+    assert private.install(new.pins) is private
+    assert packages(private) == {
+        "pwt-core": "1.1.0",
+        "pwt-platform": "1.1.0",
+        "pwt-plugin-a": "0.2.0",
+    }
+    assert private.pins == {"core": "1.1.0", "platform": "1.1.0", "plugins@a": "0.2.0"}
+    assert state.read_text() == "1.0.0"
+
+    private.install(old.pins)
+    assert private.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "1.0.0\n"
+
+    # The shared env of the source bundle never moved.
+    assert shared.installed()["pwt-core"] == "1.0.0"
+    assert (shared.path / MANIFEST).read_text() == shared_manifest
+    with pytest.raises(EnvError, match="refusing to change the shared env old"):
+        shared.install(new.pins)
+
+
+def test_failed_command_shows_everything(
+    pwt_matrix: Matrix, offline: IndexOptions, shared_cache: EnvCache
+) -> None:
+    env = shared_cache.get(resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline))
+    with pytest.raises(CommandError) as info:
+        env.run_python("import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)")
+    message = str(info.value)
+    assert message.startswith(f"command failed with exit code 3: {env.python} -c import sys")
+    assert message.endswith("--- stdout ---\nout\n\n--- stderr ---\nerr\n")
+    assert env.run_python("raise SystemExit(4)", check=False).returncode == 4
+
+
+def test_bytecode_goes_to_one_shared_tree(
+    pwt_matrix: Matrix,
+    offline: IndexOptions,
+    shared_cache: EnvCache,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = shared_cache.get(resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline))
+    env.run_python("import pwt_platform")
+    site = next(env.path.glob("lib/*/site-packages"))
+    assert not list(site.rglob("*.pyc")), "no bytecode inside the shared env"
+    assert list(shared_cache.pycache.rglob("pwt_platform/__init__.*.pyc"))
+    # A user who sets the variable for a command gets exactly that.
+    assert (
+        env.run_python(
+            "import sys; print(sys.dont_write_bytecode)", env={"PYTHONDONTWRITEBYTECODE": "1"}
+        ).stdout
+        == "True\n"
+    )
+
+
+def test_missing_interpreter(write_matrix: Callable[..., Path]) -> None:
+    matrix = load_matrix(write_matrix('[bundles.b]\npython = "2.6"\ncore = "1.0"\n'))
+    with pytest.raises(InterpreterNotFound) as info:
+        resolve(matrix, bundle=matrix.bundle("b"))
+    assert str(info.value) == "Python 2.6 is not available (no python2.6 on PATH)"
+    assert find_interpreter(None) == find_interpreter(".".join(map(str, sys.version_info[:2])))
+
+
+IN_TREE_BACKEND = """
+import os, zipfile
+
+def _wheel(directory, editable):
+    here = os.path.dirname(os.path.abspath(__file__))
+    name, version = "pwt_core", open(os.path.join(here, "VERSION")).read().strip()
+    info = f"{name}-{version}.dist-info"
+    files = {
+        f"{info}/METADATA": f"Metadata-Version: 2.1\\nName: pwt-core\\nVersion: {version}\\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    if editable:
+        files["pwt_core.pth"] = here + "/src\\n"
+    else:
+        init = os.path.join(here, "src", "pwt_core", "__init__.py")
+        files["pwt_core/__init__.py"] = open(init).read()
+    files[f"{info}/RECORD"] = "".join(f"{p},,\\n" for p in files) + f"{info}/RECORD,,\\n"
+    filename = f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(directory, filename), "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return filename
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def get_requires_for_build_editable(config_settings=None):
+    return []
+
+def build_wheel(directory, config_settings=None, metadata_directory=None):
+    return _wheel(directory, False)
+
+def build_editable(directory, config_settings=None, metadata_directory=None):
+    return _wheel(directory, True)
+"""
+
+
+def make_checkout(root: Path, version: str = "1.5.0.dev0") -> Path:
+    """A local checkout of pwt-core with an in-tree build backend (builds offline)."""
+    (root / "src" / "pwt_core").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
+            [build-system]
+            requires = []
+            build-backend = "backend"
+            backend-path = ["."]
+            [project]
+            name = "pwt-core"
+            dynamic = ["version"]
+            """
+        )
+    )
+    (root / "backend.py").write_text(IN_TREE_BACKEND)
+    (root / "VERSION").write_text(version)
+    (root / "src" / "pwt_core" / "__init__.py").write_text("VERSION = 'checkout'\n")
+    return root
+
+
+@pytest.mark.parametrize("editable", [True, False], ids=["editable", "snapshot"])
+def test_local_source_replaces_the_pin(
+    editable: bool, pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    checkout = make_checkout(tmp_path / "checkout")
+    cache = EnvCache(tmp_path / "cache")
+
+    def spec_now() -> object:
+        return resolve(
+            pwt_matrix,
+            bundle=pwt_matrix.bundle("old"),
+            index=offline,
+            sources={"core": checkout},
+            editable=editable,
+        )
+
+    spec = spec_now()
+    env = cache.get(spec)  # type: ignore[arg-type]
+    assert env.installed()["pwt-core"] == "1.5.0.dev0"
+    assert env.installed()["pwt-platform"] == "1.0.0"
+    assert env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "checkout\n"
+    (checkout / "src" / "pwt_core" / "__init__.py").write_text("VERSION = 'edited'\n")
+    changed = spec_now()
+    # Editable sources follow edits in place; snapshots are keyed by their files.
+    assert (changed == spec) is editable
+    env = cache.get(changed)  # type: ignore[arg-type]
+    assert env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "edited\n"
+
+
+def test_names_and_versions_are_validated_before_any_command(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    installer = get_installer("uv")
+    with pytest.raises(SelectionError) as info:
+        installer.install(tmp_path / "python", ["pwt-core==1.0; rm -rf /"], offline)
+    assert str(info.value) == "not a valid PEP 508 requirement: 'pwt-core==1.0; rm -rf /'"
+
+
+def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_workspace", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_cli_env_and_cache(pwt_matrix: Matrix, wheelhouse: Path, tmp_path: Path) -> None:
+    common: Sequence[str] = (
+        "--matrix",
+        str(pwt_matrix.path),
+        "--cache",
+        str(tmp_path / "c"),
+        "--find-links",
+        str(wheelhouse),
+        "--offline",
+    )
+    first = run_cli("env", "old", *common)
+    assert first.returncode == 0, first.stderr
+    path = Path(first.stdout.splitlines()[-1])
+    assert (path / MANIFEST).is_file()
+    assert "built" in first.stderr
+    again = run_cli("env", "old", *common)
+    assert again.stdout.splitlines()[-1] == str(path)
+    assert "reused" in again.stderr
+
+    combo = run_cli("env", "--combination", "core=2.0.0,platform=2.0.0", *common)
+    assert combo.returncode == 0, combo.stderr
+    listed = run_cli("cache", "list", "--cache", str(tmp_path / "c"))
+    assert listed.returncode == 0
+    lines = listed.stdout.splitlines()
+    assert lines[0].split() == ["KEY", "LABEL", "INSTALLER", "SIZE", "LAST", "USED", "PINS"]
+    assert any(path.name in line and "core=1.0.0" in line for line in lines)
+    assert any("core=2.0.0" in line for line in lines)
+
+    pruned = run_cli("cache", "prune", "--max-size", "0", "--cache", str(tmp_path / "c"))
+    assert pruned.returncode == 0, pruned.stderr
+    assert pruned.stdout.splitlines()[-1] == "removed 2 envs"
+    assert not path.exists()
+
+    bad = run_cli("env", "--combination", "core=1.0.0,platform=1.1.0", *common)
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines()[-1] == (
+        "pytest-workspace: error: cannot install combination core=1.0.0,platform=1.1.0: "
+        "pwt-platform 1.1.0 requires pwt-core>=1.1,<2, but the combination pins pwt-core 1.0.0"
+    )
+    assert "Traceback" not in bad.stderr

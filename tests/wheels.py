@@ -1,0 +1,132 @@
+"""Build tiny but real wheels (and one slow-building sdist) for the tests, offline."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import tarfile
+import textwrap
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+
+def _record_line(name: str, data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(data)}"
+
+
+def build_wheel(
+    directory: Path,
+    name: str,
+    version: str,
+    *,
+    requires: Sequence[str] = (),
+    scripts: Mapping[str, str] | None = None,
+    files: Mapping[str, str] | None = None,
+) -> Path:
+    """Write ``name-version-py3-none-any.whl`` with a module that knows its version."""
+    module = canonicalize_name(name).replace("-", "_")
+    dist_info = f"{module}-{version}.dist-info"
+    contents: dict[str, str] = {
+        f"{module}/__init__.py": f'VERSION = "{version}"\n\n\ndef main() -> None:\n'
+        f"    print({name!r}, VERSION)\n",
+        **(files or {}),
+    }
+    metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    metadata += [f"Requires-Dist: {requirement}" for requirement in requires]
+    contents[f"{dist_info}/METADATA"] = "\n".join(metadata) + "\n"
+    contents[f"{dist_info}/WHEEL"] = (
+        "Wheel-Version: 1.0\nGenerator: pytest-workspace-tests\n"
+        "Root-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    if scripts:
+        lines = "".join(f"{script} = {target}\n" for script, target in scripts.items())
+        contents[f"{dist_info}/entry_points.txt"] = "[console_scripts]\n" + lines
+    record = [_record_line(path, text.encode()) for path, text in contents.items()]
+    record.append(f"{dist_info}/RECORD,,")
+    contents[f"{dist_info}/RECORD"] = "\n".join(record) + "\n"
+    path = directory / f"{module}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, text in contents.items():
+            archive.writestr(member, text)
+    return path
+
+
+SLOW_BACKEND = """
+import os, time, zipfile
+
+NAME, MODULE, VERSION = {name!r}, {module!r}, {version!r}
+INFO = MODULE + "-" + VERSION + ".dist-info"
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    # Slow only when asked, so one test can kill a build midway and the next builds.
+    time.sleep(float(os.environ.get("PWT_SLOW_SECONDS", "0")))
+    filename = MODULE + "-" + VERSION + "-py3-none-any.whl"
+    files = {{
+        MODULE + "/__init__.py": "VERSION = " + repr(VERSION) + "\\n",
+        INFO + "/METADATA": (
+            "Metadata-Version: 2.1\\nName: " + NAME + "\\nVersion: " + VERSION + "\\n"
+        ),
+        INFO + "/WHEEL": "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }}
+    record = [path + ",," for path in files] + [INFO + "/RECORD,,"]
+    files[INFO + "/RECORD"] = "\\n".join(record) + "\\n"
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return filename
+"""
+
+
+def build_slow_sdist(directory: Path, name: str, version: str) -> Path:
+    """An sdist whose in-tree build backend sleeps for ``$PWT_SLOW_SECONDS``: a build
+    that can be killed midway."""
+    module = canonicalize_name(name).replace("-", "_")
+    root = f"{module}-{version}"
+    files = {
+        "pyproject.toml": textwrap.dedent(
+            f"""
+            [build-system]
+            requires = []
+            build-backend = "slowbackend"
+            backend-path = ["."]
+            [project]
+            name = "{name}"
+            version = "{version}"
+            """
+        ),
+        "slowbackend.py": SLOW_BACKEND.format(module=module, name=name, version=version),
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+    }
+    path = directory / f"{root}.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for member, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{root}/{member}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def build_wheelhouse(directory: Path) -> Path:
+    """Several versions of three packages with ``Requires-Dist`` between them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    script = {"pwt-core": "pwt_core:main"}
+    for version in ("1.0.0", "1.1.0", "2.0.0"):
+        build_wheel(directory, "pwt-core", version, scripts=script)
+    build_wheel(directory, "pwt-platform", "1.0.0", requires=["pwt-core>=1.0,<2"])
+    build_wheel(directory, "pwt-platform", "1.1.0", requires=["pwt-core>=1.1,<2"])
+    build_wheel(directory, "pwt-platform", "2.0.0", requires=["pwt-core>=2"])
+    for version in ("0.1.0", "0.2.0"):
+        build_wheel(directory, "pwt-plugin-a", version, requires=["pwt-core>=1"])
+    build_slow_sdist(directory, "pwt-slow", "1.0.0")
+    return directory
