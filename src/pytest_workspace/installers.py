@@ -206,6 +206,7 @@ class UvInstaller(Installer):
         # much cheaper than running ``uv --version`` on every cache lookup.
         return ("uv", *_stat_identity(self.binary))
 
+    @functools.cache  # noqa: B019
     def version(self) -> str:
         out = subprocess.run(
             [self.binary, "--version"], capture_output=True, text=True, check=False

@@ -1,0 +1,179 @@
+"""Environment build and reuse, ours beside the peers, paired in one run.
+
+Run: python benchmarks/bench_envs.py [--rounds N] [--modules M]
+
+Needs the ``uv`` extra and ``nox`` (``pip install -e '.[test]'``). Everything is
+offline: a generated wheelhouse of 6 packages (M modules each, Requires-Dist chains)
+is installed from a local find-links directory, with uv's package cache warm.
+
+Compared, round by round, with a fresh env each time:
+  ours (uv)       EnvCache.get() with the uv backend (in-process, rebuild forced)
+  raw uv          `uv venv` + `uv pip install` (the floor we aim for: <= 1.2x)
+  nox + pip       a nox session (virtualenv backend) running session.install(...)
+  ours cache hit  EnvCache.get() of an existing env (target <= 1 ms)
+and the disk an env adds beyond uv's cache (target <= 1.5 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from wheels import build_wheel  # noqa: E402
+
+from pytest_workspace.envs import EnvCache, _unshared_size  # noqa: E402
+from pytest_workspace.installers import find_uv, get_installer  # noqa: E402
+from pytest_workspace.matrix import load_matrix  # noqa: E402
+from pytest_workspace.resolve import IndexOptions, current_interpreter, resolve  # noqa: E402
+
+PACKAGES = ["bench-a", "bench-b", "bench-c", "bench-d", "bench-e", "bench-f"]
+
+
+def wheelhouse(directory: Path, modules: int) -> list[str]:
+    body = "\n".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(40))
+    requirements = []
+    for index, name in enumerate(PACKAGES):
+        module = name.replace("-", "_")
+        files = {f"{module}/m{i}.py": body for i in range(modules)}
+        requires = [f"{PACKAGES[index - 1]}>=1"] if index else []
+        build_wheel(directory, name, "1.0.0", requires=requires, files=files)
+        requirements.append(f"{name}==1.0.0")
+    return requirements
+
+
+def timed(function: object) -> float:
+    start = time.perf_counter()
+    function()  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--modules", type=int, default=60)
+    args = parser.parse_args()
+    uv = find_uv()
+    if uv is None or shutil.which("nox") is None:
+        sys.exit("needs uv and nox: pip install -e '.[test]'")
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        os.environ["UV_CACHE_DIR"] = str(tmp / "uv-cache")
+        os.environ["PIP_CONFIG_FILE"] = os.devnull
+        for name in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "VIRTUAL_ENV"):
+            os.environ.pop(name, None)
+        links = tmp / "wheels"
+        links.mkdir()
+        requirements = wheelhouse(links, args.modules)
+        pins = "\n".join(f'"{name}" = "1.0.0"' for name in PACKAGES)
+        (tmp / "versions.toml").write_text(f"[bundles.bench]\n{pins}\n")
+        matrix = load_matrix(tmp / "versions.toml")
+        index = IndexOptions(find_links=(str(links),), offline=True)
+        spec = resolve(matrix, bundle=matrix.bundle("bench"), index=index)
+        installer = get_installer("uv")
+        cache = EnvCache(tmp / "cache")
+        python = current_interpreter().path
+
+        def raw(target: Path) -> None:
+            shutil.rmtree(target, ignore_errors=True)
+            subprocess.run([uv, "venv", "-q", "--python", python, str(target)], check=True)
+            subprocess.run(
+                [
+                    uv,
+                    "pip",
+                    "install",
+                    "-q",
+                    "--python",
+                    str(target / "bin" / "python"),
+                    "--link-mode",
+                    "hardlink",
+                    "--no-index",
+                    "--offline",
+                    "-f",
+                    str(links),
+                    *requirements,
+                ],
+                check=True,
+            )
+
+        noxfile = tmp / "noxfile.py"
+        noxfile.write_text(
+            textwrap.dedent(f"""
+            import nox
+
+            @nox.session(venv_backend="virtualenv", reuse_venv=False)
+            def bundle(session):
+                session.install("--no-index", "--find-links", {str(links)!r}, *{requirements!r})
+        """)
+        )
+
+        def through_nox() -> None:
+            subprocess.run(
+                ["nox", "-f", str(noxfile), "-s", "bundle", "--envdir", str(tmp / "nox")],
+                check=True,
+                capture_output=True,
+            )
+
+        # Warm uv's package cache and the interpreter's file cache.
+        raw(tmp / "raw")
+        cache.get(spec, installer)
+
+        ours, peers, noxes = [], [], []
+        for round_ in range(args.rounds):
+            pair = [
+                lambda: peers.append(timed(lambda: raw(tmp / "raw"))),
+                lambda: ours.append(
+                    timed(lambda: cache.get(spec, installer, rebuild_before=time.time() + 1))
+                ),
+            ]
+            for run in pair if round_ % 2 else reversed(pair):
+                run()
+            if round_ < 3:
+                noxes.append(timed(through_nox))
+
+        hits = []
+        for _ in range(200):
+            hits.append(timed(lambda: cache.get(spec, installer)))
+        env = cache.get(spec, installer)
+        assert not env.fresh
+        extra = _unshared_size(env.path)
+        raw_extra = _unshared_size(tmp / "raw")
+
+    ms = 1000.0
+    median_ours, median_raw = statistics.median(ours), statistics.median(peers)
+    median_nox = statistics.median(noxes)
+    print(
+        f"bundle: {len(PACKAGES)} packages x {args.modules} modules, offline, warm uv cache; "
+        f"{args.rounds} paired rounds ({sys.platform}, {os.cpu_count()} cores)"
+    )
+    print(f"  raw uv venv + uv pip install  {median_raw * ms:8.1f} ms  (median)")
+    print(
+        f"  ours, cold build (uv)         {median_ours * ms:8.1f} ms  "
+        f"= {median_ours / median_raw:.2f}x raw   target <= 1.2x"
+    )
+    print(
+        f"  nox session + pip             {median_nox * ms:8.1f} ms  "
+        f"= ours is {median_nox / median_ours:.1f}x faster   target >= 5x"
+    )
+    print(
+        f"  ours, cache hit               {statistics.median(hits) * ms:8.3f} ms  (median of "
+        f"{len(hits)}; max {max(hits) * ms:.3f} ms)   target <= 1 ms"
+    )
+    print(
+        f"  disk per env beyond uv cache  {extra / 1024:8.1f} KiB (raw uv venv: "
+        f"{raw_extra / 1024:.1f} KiB)   target <= 1.5 MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
