@@ -25,16 +25,16 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wheels import build_wheel  # noqa: E402
-
-from pytest_workspace.envs import EnvCache, _unshared_size  # noqa: E402
-from pytest_workspace.installers import find_uv, get_installer  # noqa: E402
-from pytest_workspace.matrix import load_matrix  # noqa: E402
-from pytest_workspace.resolve import IndexOptions, current_interpreter, resolve  # noqa: E402
+from pytest_workspace.envs import EnvCache, _unshared_size
+from pytest_workspace.installers import find_uv, get_installer
+from pytest_workspace.matrix import load_matrix
+from pytest_workspace.resolve import IndexOptions, current_interpreter, resolve
+from tests.wheels import build_wheel
 
 PACKAGES = ["bench-a", "bench-b", "bench-c", "bench-d", "bench-e", "bench-f"]
 
@@ -51,9 +51,9 @@ def wheelhouse(directory: Path, modules: int) -> list[str]:
     return requirements
 
 
-def timed(function: object) -> float:
+def timed(function: Callable[[], object]) -> float:
     start = time.perf_counter()
-    function()  # type: ignore[operator]
+    function()
     return time.perf_counter() - start
 
 
@@ -128,20 +128,23 @@ def main() -> None:
         raw(tmp / "raw")
         cache.get(spec, installer)
 
-        ours, peers, noxes = [], [], []
+        ours: list[float] = []
+        peers: list[float] = []
+        noxes: list[float] = []
         for round_ in range(args.rounds):
-            pair = [
+            steps: list[Callable[[], None]] = [
                 lambda: peers.append(timed(lambda: raw(tmp / "raw"))),
                 lambda: ours.append(
                     timed(lambda: cache.get(spec, installer, rebuild_before=time.time() + 1))
                 ),
             ]
-            for run in pair if round_ % 2 else reversed(pair):
-                run()
+            # Alternate who goes first, so neither side always gets the warmer machine.
+            for step in steps if round_ % 2 else steps[::-1]:
+                step()
             if round_ < 3:
                 noxes.append(timed(through_nox))
 
-        hits = []
+        hits: list[float] = []
         for _ in range(200):
             hits.append(timed(lambda: cache.get(spec, installer)))
         env = cache.get(spec, installer)
