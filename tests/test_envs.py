@@ -158,6 +158,8 @@ def test_four_processes_one_build(pwt_matrix: Matrix, wheelhouse: Path, tmp_path
         results.append(json.loads(out))
     assert len({result["path"] for result in results}) == 1
     assert sorted(result["fresh"] for result in results) == [False, False, False, True]
+    builds = (tmp_path / "cache" / "builds.log").read_text().splitlines()
+    assert [json.loads(line)["label"] for line in builds] == ["new"]
     assert {result["ran"] for result in results} == {"1.1.0"}
 
 

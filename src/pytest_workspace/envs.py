@@ -120,8 +120,10 @@ class Env:
         fresh: bool,
         shared: bool,
         pycache: Path | None = None,
+        python: Path | None = None,
     ) -> None:
         self.path = path
+        self._python = python
         self.spec = spec
         self.manifest = dict(manifest)
         self.installer = installer
@@ -141,7 +143,7 @@ class Env:
 
     @property
     def python(self) -> Path:
-        return _python(self.path)
+        return self._python or _python(self.path)
 
     @property
     def key(self) -> str:
@@ -230,6 +232,16 @@ class Env:
             [self.python, "-m", "pytest", *args], check=check, timeout=timeout, env=env, cwd=cwd
         )
 
+    def _forget_bytecode(self) -> None:
+        # Bytecode in the shared tree is validated by source mtime and size only, and
+        # wheels often carry fixed timestamps (1980, SOURCE_DATE_EPOCH): after an
+        # in-place upgrade a same-sized module would look unchanged. Installers clean
+        # __pycache__ on uninstall, but they do not know about our tree.
+        if self._pycache is not None:
+            shutil.rmtree(
+                self._pycache.joinpath(*self.path.resolve().parts[1:]), ignore_errors=True
+            )
+
     def install(self, pins: Sequence[Pin], *, label: str = "upgrade") -> Env:
         """Move a *private* env to other versions in place (upgrade or downgrade)."""
         if self.shared:
@@ -242,6 +254,7 @@ class Env:
             pin.requirement for pin in pins if canonicalize_name(pin.distribution) not in sourced
         ]
         started = time.perf_counter()
+        self._forget_bytecode()
         try:
             self.installer.install(self.python, requirements, self.spec.index)
         except InstallFailed as failure:
@@ -500,6 +513,8 @@ class EnvCache:
             "private": not shared,
         }
         _write_atomic(path / MANIFEST, json.dumps(manifest, indent=2))
+        if shared:
+            self._log_build(manifest)
         return Env(
             path,
             spec,
@@ -509,6 +524,29 @@ class EnvCache:
             shared=shared,
             pycache=self.pycache,
         )
+
+    @property
+    def build_log(self) -> Path:
+        """One JSON line per shared env built: when, what, how long, by which process."""
+        return self.root / "builds.log"
+
+    def _log_build(self, manifest: Mapping[str, Any]) -> None:
+        line = json.dumps(
+            {
+                "key": manifest["key"],
+                "label": manifest["label"],
+                "created": manifest["created"],
+                "seconds": manifest["build-seconds"],
+                "installer": manifest["installer"],
+                "pid": os.getpid(),
+            }
+        )
+        # One short O_APPEND write per line: concurrent builders never interleave.
+        descriptor = os.open(self.build_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(descriptor, (line + "\n").encode())
+        finally:
+            os.close(descriptor)
 
     # -- maintenance --------------------------------------------------------------------
 

@@ -407,9 +407,12 @@ def find_matrix(
     *,
     rootdir: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    also: Sequence[Path] = (),
+    hint: str = "--matrix PATH",
 ) -> Path:
     """The matrix file to use: an explicit path, ``$PYTEST_WORKSPACE_MATRIX``, or the
-    first of ``versions.toml`` and ``version-management/versions.toml`` under rootdir."""
+    first of ``versions.toml`` and ``version-management/versions.toml`` under rootdir
+    (then under each directory of ``also``)."""
     environ = os.environ if environ is None else environ
     rootdir = rootdir or Path.cwd()
     given = explicit or environ.get(MATRIX_ENV)
@@ -419,7 +422,8 @@ def find_matrix(
             origin = "" if explicit else f" (from ${MATRIX_ENV})"
             raise MatrixNotFound(f"matrix file not found: {path}{origin}")
         return path
-    candidates = [rootdir / location for location in DEFAULT_LOCATIONS]
+    roots = [rootdir, *(root for root in also if root != rootdir)]
+    candidates = [root / location for root in roots for location in DEFAULT_LOCATIONS]
     for candidate in candidates:
         if candidate.is_file():
             return candidate.absolute()
