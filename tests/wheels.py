@@ -117,6 +117,65 @@ def build_slow_sdist(directory: Path, name: str, version: str) -> Path:
     return path
 
 
+IN_TREE_BACKEND = """
+import os, zipfile
+
+def _wheel(directory, editable):
+    here = os.path.dirname(os.path.abspath(__file__))
+    name, version = "pwt_core", open(os.path.join(here, "VERSION")).read().strip()
+    info = f"{name}-{version}.dist-info"
+    files = {
+        f"{info}/METADATA": f"Metadata-Version: 2.1\\nName: pwt-core\\nVersion: {version}\\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    if editable:
+        files["pwt_core.pth"] = here + "/src\\n"
+    else:
+        init = os.path.join(here, "src", "pwt_core", "__init__.py")
+        files["pwt_core/__init__.py"] = open(init).read()
+    files[f"{info}/RECORD"] = "".join(f"{p},,\\n" for p in files) + f"{info}/RECORD,,\\n"
+    filename = f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(directory, filename), "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return filename
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def get_requires_for_build_editable(config_settings=None):
+    return []
+
+def build_wheel(directory, config_settings=None, metadata_directory=None):
+    return _wheel(directory, False)
+
+def build_editable(directory, config_settings=None, metadata_directory=None):
+    return _wheel(directory, True)
+"""
+
+
+def make_checkout(root: Path, version: str = "1.5.0.dev0") -> Path:
+    """A local checkout of pwt-core with an in-tree build backend (builds offline)."""
+    (root / "src" / "pwt_core").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
+            [build-system]
+            requires = []
+            build-backend = "backend"
+            backend-path = ["."]
+            [project]
+            name = "pwt-core"
+            dynamic = ["version"]
+            """
+        )
+    )
+    (root / "backend.py").write_text(IN_TREE_BACKEND)
+    (root / "VERSION").write_text(version)
+    (root / "src" / "pwt_core" / "__init__.py").write_text("VERSION = 'checkout'\n")
+    return root
+
+
 def build_wheelhouse(directory: Path) -> Path:
     """Several versions of three packages with ``Requires-Dist`` between them."""
     directory.mkdir(parents=True, exist_ok=True)

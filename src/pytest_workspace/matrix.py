@@ -429,7 +429,7 @@ def find_matrix(
             return candidate.absolute()
     looked = ", ".join(str(candidate) for candidate in candidates)
     raise MatrixNotFound(
-        f"no matrix file found; looked for {looked} (pass --matrix PATH or set {MATRIX_ENV})"
+        f"no matrix file found; looked for {looked} (pass {hint} or set {MATRIX_ENV})"
     )
 
 

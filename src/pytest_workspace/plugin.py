@@ -523,10 +523,9 @@ def _unmet(bundle: Bundle, requirements: Sequence[tuple[str, str, Any]]) -> str 
             return f"bundle {bundle.name} has no {component} (test needs {component} {text})"
         for pin in pins:
             if not specifier.contains(pin.version, prereleases=True):
-                return (
-                    f"bundle {bundle.name} has {pin}, test needs {component} {text} "
-                    f"({render(specifier)})"
-                )
+                expanded = render(specifier)
+                shown = text if expanded == text else f"{text} ({expanded})"
+                return f"bundle {bundle.name} has {pin}, test needs {component} {shown}"
     return None
 
 
@@ -560,30 +559,42 @@ class WorkspaceEnvFactory:
     ) -> Env:
         session = self._session
         try:
-            if isinstance(bundle, str):
-                bundle = session.matrix.bundle(bundle)
-            if combination is not None:
-                bundle = Bundle(name=combination, pins=session.matrix.combination(combination))
-            if bundle is None:
-                raise WorkspaceError("workspace_env_factory needs a bundle or a combination")
-            if not private:
-                return session.env_for(bundle, extras=extras)
-            spec = resolve(
-                session.matrix,
-                pins=bundle.pins,
-                label=bundle.name,
-                sources=session.sources,
-                index=session.index,
-                extras=(*session.extras, *extras),
-            )
-            path = self._tmp.mktemp(f"env-{_UNSAFE.sub('_', bundle.name)}")
-            return session.cache.private(spec, path / "env", session.installer_name)
+            return self._build(bundle, combination, extras, private)
         except InterpreterNotFound as error:
-            if session.strict:
-                pytest.fail(str(error), pytrace=False)
-            pytest.skip(str(error))
+            problem, skip = str(error), not session.strict
         except WorkspaceError as error:
-            pytest.fail(str(error), pytrace=False)
+            problem, skip = str(error), False
+        # Outside the handler: the report shows one clean line, no exception chain.
+        if skip:
+            pytest.skip(problem)
+        pytest.fail(problem, pytrace=False)
+
+    def _build(
+        self,
+        bundle: str | Bundle | None,
+        combination: str | None,
+        extras: Sequence[str],
+        private: bool,
+    ) -> Env:
+        session = self._session
+        if isinstance(bundle, str):
+            bundle = session.matrix.bundle(bundle)
+        if combination is not None:
+            bundle = Bundle(name=combination, pins=session.matrix.combination(combination))
+        if bundle is None:
+            raise WorkspaceError("workspace_env_factory needs a bundle or a combination")
+        if not private:
+            return session.env_for(bundle, extras=extras)
+        spec = resolve(
+            session.matrix,
+            pins=bundle.pins,
+            label=bundle.name,
+            sources=session.sources,
+            index=session.index,
+            extras=(*session.extras, *extras),
+        )
+        path = self._tmp.mktemp(f"env-{_UNSAFE.sub('_', bundle.name)}")
+        return session.cache.private(spec, path / "env", session.installer_name)
 
 
 class UpgradeRun:
@@ -611,7 +622,8 @@ class UpgradeRun:
         try:
             return self.env.install(pins, label=f"{self.id} ({end})")
         except WorkspaceError as error:
-            pytest.fail(str(error), pytrace=False)
+            problem = str(error)
+        pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -620,7 +632,8 @@ def workspace_matrix(request: pytest.FixtureRequest) -> Matrix:
     try:
         return _session(request.config).matrix
     except WorkspaceError as error:
-        pytest.fail(str(error), pytrace=False)
+        problem = str(error)
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture(scope="session")

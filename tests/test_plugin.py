@@ -1,0 +1,369 @@
+"""The plugin as users run it: pytester projects, real envs from self-built wheels."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from pytest_workspace.envs import MANIFEST, EnvCache
+
+from .wheels import make_checkout
+
+pytestmark = pytest.mark.slow
+
+MATRIX = """
+[components.core]
+package = "pwt-core"
+[components.platform]
+package = "pwt-platform"
+
+[compatibility.platform]
+"1.1.0" = {{ core = "^1.1" }}
+
+[index]
+find-links = [{links!r}]
+
+[bundles.old]
+core = "1.0.0"
+platform = "1.0.0"
+
+[bundles.new]
+core = "1.1.0"
+platform = "1.1.0"
+
+[[upgrades]]
+from = "old"
+to = "new"
+"""
+
+TESTS = """
+import pytest
+
+
+def test_plain():
+    pass
+
+
+def test_core_version(bundle_env, bundle):
+    out = bundle_env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout.strip()
+    assert out == bundle_env.pins["core"] == bundle.versions()["core"]
+
+
+@pytest.mark.workspace(core=">=1.1")
+def test_new_only(bundle_env):
+    assert bundle_env.installed()["pwt-core"] == "1.1.0"
+
+
+@pytest.mark.bundles("old")
+def test_old_only(bundle):
+    assert bundle.name == "old"
+
+
+def test_upgrade(upgrade_path, tmp_path):
+    state = tmp_path / "state.txt"
+    env = upgrade_path.env
+    assert upgrade_path.from_versions == {"core": "1.0.0", "platform": "1.0.0"}
+    assert upgrade_path.to_versions == {"core": "1.1.0", "platform": "1.1.0"}
+    env.run_python(f"import pwt_core; open({str(state)!r}, 'w').write(pwt_core.VERSION)")
+    assert upgrade_path.upgrade() is env
+    new = env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout.strip()
+    assert (state.read_text(), new) == ("1.0.0", "1.1.0")
+    upgrade_path.downgrade()
+    assert env.installed()["pwt-core"] == "1.0.0"
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, wheelhouse: Path) -> pytest.Pytester:
+    pytester.makefile(".toml", versions=MATRIX.format(links=str(wheelhouse)))
+    pytester.makepyfile(test_sample=TESTS)
+    return pytester
+
+
+@pytest.fixture(scope="session")
+def plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("plugin-cache")
+
+
+def run(project: pytest.Pytester, cache: Path, *args: str) -> pytest.RunResult:
+    # "=" forms: pytest fixes its rootdir before plugin options are known.
+    return project.runpytest_subprocess(
+        "-p", "no:cacheprovider", f"--workspace-cache={cache}", "--workspace-offline", *args
+    )
+
+
+def test_bundles_and_upgrade_paths(project: pytest.Pytester, plugin_cache: Path) -> None:
+    result = run(project, plugin_cache, "--bundle", "all", "--upgrade-path", "all", "-v", "-rs")
+    result.assert_outcomes(passed=6, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"workspace: matrix {project.path / 'versions.toml'}, installer uv *, "
+            f"cache {plugin_cache}",
+            "workspace: bundle old: core 1.0.0, platform 1.0.0",
+            "workspace: bundle new: core 1.1.0, platform 1.1.0",
+            "workspace: upgrade path old:new",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*test_core_version?old? PASSED*",
+            "*test_new_only?old? SKIPPED*",
+            "*test_old_only?old? PASSED*",
+            "*test_upgrade?old:new? PASSED*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*= workspace =*",
+            "bundle  passed  failed  skipped  env",
+            "old          2       0        1  * (uv)",
+            "new          2       0        0  * (uv)",
+            "upgrade path  outcome",
+            "old:new       passed (1 test)",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        ["SKIPPED ?1? test_sample.py:*: bundle old has core 1.0.0, test needs core >=1.1"]
+    )
+    assert "test_old_only[new]" not in result.stdout.str()
+
+
+def test_xdist_same_counts_and_one_build_per_env(project: pytest.Pytester, tmp_path: Path) -> None:
+    cache = tmp_path / "fresh-cache"
+    result = run(project, cache, "--bundle", "all", "--upgrade-path", "all", "-n", "2")
+    result.assert_outcomes(passed=6, skipped=1)
+    result.stdout.fnmatch_lines(["old          2       0        1  built in * s (uv)"])
+    builds = [json.loads(line) for line in (cache / "builds.log").read_text().splitlines()]
+    assert sorted(build["label"] for build in builds) == ["new", "old"]
+    # The upgrade test worked on a private env; the shared env of "old" never moved.
+    (old,) = [entry for entry in EnvCache(cache).entries() if entry.label == "old"]
+    manifest = json.loads((old.path / MANIFEST).read_text())
+    assert manifest["installed"]["pwt-core"] == "1.0.0"
+    assert EnvCache(cache).entries()[0].complete
+
+
+def test_without_selection_bundle_tests_are_skipped_with_how_to(
+    project: pytest.Pytester, plugin_cache: Path
+) -> None:
+    result = run(project, plugin_cache, "-rs")
+    result.assert_outcomes(passed=1, skipped=4)
+    output = result.stdout.str()
+    no_bundle = (
+        "no bundle selected: pass --bundle NAME (a name, a glob or 'all') or set "
+        "workspace_bundles in the pytest configuration"
+    )
+    no_path = (
+        "no upgrade path selected: pass --upgrade-path FROM:TO (or 'all') or set "
+        "workspace_upgrade_paths in the pytest configuration"
+    )
+    assert (output.count(no_bundle), output.count(no_path)) == (3, 1)
+    assert "workspace:" not in result.stdout.str()
+
+
+def test_ini_defaults_select(project: pytest.Pytester, plugin_cache: Path) -> None:
+    project.makeini("[pytest]\nworkspace_bundles = new\nworkspace_upgrade_paths = old:new\n")
+    result = run(project, plugin_cache, "-rs")
+    result.assert_outcomes(passed=4, skipped=1)
+    result.stdout.fnmatch_lines(["*no selected bundle matches bundles('old')*"])
+
+
+def test_project_under_test_replaces_its_pin(project: pytest.Pytester, plugin_cache: Path) -> None:
+    make_checkout(project.path)
+    project.makepyfile(
+        test_local="""
+        def test_local(bundle_env):
+            assert bundle_env.installed()["pwt-core"] == "1.5.0.dev0"
+            assert bundle_env.installed()["pwt-platform"] == "1.0.0"
+        """
+    )
+    result = run(project, plugin_cache, "--bundle", "old", "test_local.py")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"workspace: core from local checkout {project.path} (editable)"])
+
+
+def test_source_option_for_any_component(
+    project: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    checkout = make_checkout(tmp_path / "core-checkout", version="1.9.0")
+    project.makepyfile(
+        test_local="""
+        def test_local(bundle_env):
+            assert bundle_env.installed()["pwt-core"] == "1.9.0"
+        """
+    )
+    result = run(
+        project,
+        plugin_cache,
+        "--bundle",
+        "old",
+        f"--workspace-source=core={checkout}",
+        "test_local.py",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_junit_properties_and_results_json(
+    project: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    junit, report = tmp_path / "junit.xml", tmp_path / "results.json"
+    result = run(
+        project,
+        plugin_cache,
+        "--bundle",
+        "all",
+        "--upgrade-path",
+        "all",
+        f"--junitxml={junit}",
+        f"--workspace-report={report}",
+    )
+    result.assert_outcomes(passed=6, skipped=1)
+    properties = {
+        case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
+        for case in ET.parse(junit).getroot().iter("testcase")
+    }
+    assert properties["test_core_version[new]"] == {
+        "workspace_bundle": "new",
+        "workspace_pins": "core=1.1.0,platform=1.1.0",
+    }
+    assert properties["test_upgrade[old:new]"] == {"workspace_upgrade_path": "old:new"}
+    assert properties["test_plain"] == {}
+
+    document = json.loads(report.read_text())
+    tests = {test["nodeid"]: test for test in document["tests"]}
+    assert set(tests) == {
+        "test_sample.py::test_core_version[old]",
+        "test_sample.py::test_core_version[new]",
+        "test_sample.py::test_new_only[old]",
+        "test_sample.py::test_new_only[new]",
+        "test_sample.py::test_old_only[old]",
+        "test_sample.py::test_upgrade[old:new]",
+    }
+    assert tests["test_sample.py::test_new_only[old]"]["outcome"] == "skipped"
+    assert tests["test_sample.py::test_upgrade[old:new]"]["upgrade_path"] == "old:new"
+    assert all(test["duration"] >= 0 for test in tests.values())
+    old = document["bundles"]["old"]
+    assert old["pins"] == {"core": "1.0.0", "platform": "1.0.0"}
+    assert old["installer"] == "uv"
+    assert old["outcomes"] == {"passed": 2, "skipped": 1}
+    assert len(old["env"]) == 20
+    assert isinstance(old["build_seconds"], float)
+    assert document["upgrade_paths"] == {
+        "old:new": {"from": "old", "to": "new", "outcome": "passed", "outcomes": {"passed": 1}}
+    }
+    assert document["matrix"] == str(project.path / "versions.toml")
+
+
+def test_combination_runs_with_a_warning(project: pytest.Pytester, plugin_cache: Path) -> None:
+    result = run(project, plugin_cache, "--combination", "core=1.1.0,platform=1.0.0", "-v")
+    # test_old_only is limited to bundles("old"); no upgrade path is selected.
+    result.assert_outcomes(passed=3, skipped=2)
+    result.stdout.fnmatch_lines(["*test_core_version?core=1.1.0,platform=1.0.0? PASSED*"])
+
+
+def test_invalid_combination_warns_or_fails_strict(
+    project: pytest.Pytester, plugin_cache: Path
+) -> None:
+    spec = "core=1.0.0,platform=1.1.0"
+    message = (
+        f"--combination {spec}: core 1.0.0 does not satisfy "
+        'compatibility.platform."1.1.0": core = "^1.1" (needs >=1.1,<2) required by platform 1.1.0'
+    )
+    result = run(project, plugin_cache, "--combination", spec, "test_sample.py::test_plain")
+    result.stdout.fnmatch_lines([f"workspace: warning: {message}"])
+    result = run(project, plugin_cache, "--combination", spec, "--workspace-strict")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.stderr.lines == [f"ERROR: {message}", ""] or result.stderr.lines == [
+        f"ERROR: {message}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bundle", "stabel"], "unknown bundle 'stabel'; known: old, new"),
+        (["--bundle", "lts-*"], "no bundle matches 'lts-*'; known: old, new"),
+        (["--upgrade-path", "new:old"], "unknown upgrade path 'new:old'; known: old:new"),
+        (
+            ["--combination", "core"],
+            "invalid combination 'core': expected COMPONENT=VERSION, got 'core'",
+        ),
+        (
+            ["--workspace-source=core", "--bundle", "old"],
+            "invalid source 'core': expected COMPONENT=PATH",
+        ),
+    ],
+)
+def test_usage_errors(
+    project: pytest.Pytester, plugin_cache: Path, args: list[str], message: str
+) -> None:
+    result = run(project, plugin_cache, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line] == [f"ERROR: {message}"]
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_bundle_without_matrix(pytester: pytest.Pytester, plugin_cache: Path) -> None:
+    pytester.makepyfile(test_x="def test_x(bundle_env): pass")
+    result = run(pytester, plugin_cache, "--bundle", "old")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    root = pytester.path
+    assert [line for line in result.stderr.lines if line] == [
+        f"ERROR: --bundle needs a matrix file: no matrix file found; looked for "
+        f"{root}/versions.toml, {root}/version-management/versions.toml "
+        "(pass --workspace-matrix PATH or set PYTEST_WORKSPACE_MATRIX)"
+    ]
+
+
+def test_failed_env_build_is_one_clear_error(
+    project: pytest.Pytester, plugin_cache: Path, wheelhouse: Path
+) -> None:
+    project.makefile(
+        ".toml",
+        versions=MATRIX.format(links=str(wheelhouse)) + '[bundles.ghost]\ncore = "9.9.9"\n',
+    )
+    result = run(project, plugin_cache, "--bundle", "ghost", "-k", "core_version")
+    result.assert_outcomes(errors=1)
+    message = (
+        "cannot install bundle ghost: pwt-core 9.9.9 (core) is not available from "
+        f"find-links {wheelhouse}; no index (offline) (found there: 1.0.0, 1.1.0, 2.0.0)"
+    )
+    output = result.stdout.str()
+    assert output.count(message) == 1
+    assert "Traceback" not in output
+    assert "During handling" not in output
+
+
+def test_current_environment_mode(pytester: pytest.Pytester, plugin_cache: Path) -> None:
+    packaging = importlib.metadata.version("packaging")
+    pytester.makefile(
+        ".toml",
+        versions=f'[bundles.here]\npackaging = "{packaging}"\n'
+        '[bundles.elsewhere]\npackaging = "0.1"\npwt-core = "1.0.0"\n',
+    )
+    pytester.makepyfile(
+        test_current=f"""
+        import sys
+        from pathlib import Path
+
+        def test_running_interpreter(bundle_env):
+            assert bundle_env.python == Path(sys.executable)
+            assert bundle_env.installed()["packaging"] == {packaging!r}
+            assert bundle_env.run_python("print(1)").stdout == "1\\n"
+        """
+    )
+    result = run(pytester, plugin_cache, "--bundle", "here", "--workspace-env", "current")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*running environment (--workspace-env current)*"])
+
+    result = run(pytester, plugin_cache, "--bundle", "elsewhere", "--workspace-env", "current")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line] == [
+        f"ERROR: the running environment ({sys.prefix}) does not hold bundle elsewhere: "
+        f"packaging: packaging {packaging} is installed, the bundle pins 0.1; "
+        "pwt-core: pwt-core is not installed (pin 1.0.0)"
+    ]
