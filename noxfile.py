@@ -1,11 +1,26 @@
-"""Sessions for developing pytest-workspace itself.
+"""Sessions for developing pytest-workspace, and its demo.
 
-``nox -s tests`` is the README's test command and what ``.ci/run`` calls.
+``nox -s demo`` (the README's first command) builds the example components and runs the
+example suite across every bundle and upgrade path; ``nox -s tests`` is the test suite
+that ``.ci/run`` calls.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import nox
+
+# The project's own helpers, imported from the checkout: the interpreter running nox
+# has nox (and so packaging) but not pytest-workspace itself.
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from pytest_workspace import nox as workspace  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "provisioning"
+MATRIX = EXAMPLE / "versions.toml"
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint"]
@@ -22,6 +37,53 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict."""
     session.install("-e", ".[dev]")
-    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py")
+    paths = ["src", "tests", "benchmarks", "examples", "noxfile.py"]
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
     session.run("mypy")
+
+
+@nox.session(venv_backend="none")
+def build_examples(session: nox.Session) -> None:
+    """Build every release of the example components into examples/provisioning/dist."""
+    session.run(sys.executable, str(EXAMPLE / "build.py"), external=True)
+
+
+def _example_session(session: nox.Session) -> None:
+    session.install("-e", ".[uv]")
+    build_examples(session)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The example workspace across all its bundles and upgrade paths, offline."""
+    _example_session(session)
+    # The users' matrix has a real finding (azure 2.0.0 vs extensions ^1.0): show it.
+    session.run("pytest-workspace", "check", "--matrix", str(MATRIX), success_codes=[0, 1])
+    session.run(
+        "pytest", str(EXAMPLE), "--bundle", "all", "--upgrade-path", "all", *session.posargs
+    )
+
+
+@nox.session
+@nox.parametrize("bundle", workspace.bundles(MATRIX))
+def integration(session: nox.Session, bundle: str) -> None:
+    """The example's integration suite, once per bundle."""
+    _example_session(session)
+    session.run(
+        "pytest", str(EXAMPLE / "tests" / "test_bundles.py"), "--bundle", bundle, *session.posargs
+    )
+
+
+@nox.session
+@nox.parametrize("path", workspace.upgrade_paths(MATRIX))
+def upgrade(session: nox.Session, path: str) -> None:
+    """The example's upgrade suite, once per upgrade path."""
+    _example_session(session)
+    session.run(
+        "pytest",
+        str(EXAMPLE / "tests" / "test_upgrades.py"),
+        "--upgrade-path",
+        path,
+        *session.posargs,
+    )

@@ -188,6 +188,7 @@ class Env:
         ``check`` a non-zero exit raises :class:`CommandError` showing the command,
         exit code, stdout and stderr.
         """
+        __tracebackhide__ = True  # pytest shows the test's line, not ours
         args = [str(part) for part in argv]
         if args and os.sep not in args[0]:
             local = self.bin_dir / args[0]
@@ -216,6 +217,7 @@ class Env:
         cwd: str | os.PathLike[str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``python -c code`` in this env."""
+        __tracebackhide__ = True
         return self.run([self.python, "-c", code], check=check, timeout=timeout, env=env, cwd=cwd)
 
     def pytest(

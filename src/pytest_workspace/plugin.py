@@ -223,6 +223,12 @@ class WorkspaceSession:
         except WorkspaceError as error:
             raise WorkspaceError(f"{what} needs a matrix file: {error}") from None
         bundles = list(matrix.select_bundles(self.bundle_names))
+        for selected in bundles:
+            self.notes.extend(
+                f"warning: {notice}"
+                for notice in matrix.check_pins(selected.pins, selected.key)
+                if notice.level == "error"
+            )
         for spec in self.combinations:
             pins = matrix.combination(spec)
             problems = [

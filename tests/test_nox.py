@@ -1,0 +1,123 @@
+"""The nox helpers, through a real nox run of a small noxfile (offline)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_workspace import nox as workspace
+from pytest_workspace.resolve import IndexOptions
+
+pytestmark = pytest.mark.slow
+
+MATRIX = """
+[components.core]
+package = "pwt-core"
+[components.platform]
+package = "pwt-platform"
+[index]
+find-links = [{links!r}]
+[bundles.old]
+core = "1.0.0"
+platform = "1.0.0"
+[bundles.new]
+core = "1.1.0"
+platform = "1.1.0"
+[[upgrades]]
+from = "old"
+to = "new"
+"""
+
+NOXFILE = """
+import nox
+from pytest_workspace import nox as workspace
+
+MATRIX = {matrix!r}
+
+
+@nox.session(venv_backend={backend!r})
+@nox.parametrize("bundle", workspace.bundles(MATRIX))
+def check(session, bundle):
+    workspace.install(session, bundle, matrix_path=MATRIX, offline=True)
+    session.run("python", "-c", "import pwt_core; print('CORE', pwt_core.VERSION)")
+
+
+@nox.session(venv_backend="none")
+@nox.parametrize("path", workspace.upgrade_paths(MATRIX))
+def paths(session, path):
+    print("PATH", path)
+"""
+
+
+@pytest.fixture
+def matrix(tmp_path: Path, wheelhouse: Path) -> Path:
+    path = tmp_path / "versions.toml"
+    path.write_text(MATRIX.format(links=str(wheelhouse)))
+    return path
+
+
+def nox(noxfile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nox",
+            "-f",
+            str(noxfile),
+            "--envdir",
+            str(noxfile.parent / ".nox"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("backend", ["uv", "virtualenv"])
+def test_noxfile_with_helpers(backend: str, matrix: Path, tmp_path: Path) -> None:
+    noxfile = tmp_path / "noxfile.py"
+    noxfile.write_text(textwrap.dedent(NOXFILE.format(matrix=str(matrix), backend=backend)))
+    listed = nox(noxfile, "--list")
+    assert listed.returncode == 0, listed.stderr
+    for session in ("check(old)", "check(new)", "paths(old:new)"):
+        assert f"- {session}" in listed.stdout or f"* {session}" in listed.stdout
+
+    result = nox(noxfile, "-s", "check", "paths")
+    assert result.returncode == 0, result.stderr
+    assert "CORE 1.0.0" in result.stdout + result.stderr
+    assert "CORE 1.1.0" in result.stdout + result.stderr
+    assert "PATH old:new" in result.stdout + result.stderr
+
+
+def test_install_args(matrix: Path, wheelhouse: Path) -> None:
+    assert workspace.install_args("old", matrix, index=IndexOptions(offline=True)) == [
+        "--find-links",
+        str(wheelhouse),
+        "--no-index",
+        "pwt-core==1.0.0",
+        "pwt-platform==1.0.0",
+    ]
+    assert workspace.install_args(
+        "new", matrix, index=IndexOptions(index_url="https://example.org/simple")
+    ) == [
+        "--index-url",
+        "https://example.org/simple",
+        "--find-links",
+        str(wheelhouse),
+        "pwt-core==1.1.0",
+        "pwt-platform==1.1.0",
+    ]
+
+
+def test_helpers_find_the_matrix_like_the_cli(
+    matrix: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert [param.id for param in workspace.bundles()] == ["old", "new"]
+    assert [param.id for param in workspace.bundles(pattern="n*")] == ["new"]
+    assert [param.id for param in workspace.upgrade_paths()] == ["old:new"]
