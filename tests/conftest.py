@@ -137,3 +137,86 @@ def pwt_matrix(tmp_path_factory: pytest.TempPathFactory) -> Matrix:
     path = tmp_path_factory.mktemp("pwt-matrix") / "versions.toml"
     path.write_text(PWT_MATRIX)
     return load_matrix(path)
+
+
+# -- pytester projects -------------------------------------------------------------------
+
+MATRIX = """
+[components.core]
+package = "pwt-core"
+[components.platform]
+package = "pwt-platform"
+
+[compatibility.platform]
+"1.1.0" = {{ core = "^1.1" }}
+
+[index]
+find-links = [{links!r}]
+
+[bundles.old]
+core = "1.0.0"
+platform = "1.0.0"
+
+[bundles.new]
+core = "1.1.0"
+platform = "1.1.0"
+
+[[upgrades]]
+from = "old"
+to = "new"
+"""
+
+TESTS = """
+import pytest
+
+
+def test_plain():
+    pass
+
+
+def test_core_version(bundle_env, bundle):
+    out = bundle_env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout.strip()
+    assert out == bundle_env.pins["core"] == bundle.versions()["core"]
+
+
+@pytest.mark.workspace(core=">=1.1")
+def test_new_only(bundle_env):
+    assert bundle_env.installed()["pwt-core"] == "1.1.0"
+
+
+@pytest.mark.bundles("old")
+def test_old_only(bundle):
+    assert bundle.name == "old"
+
+
+def test_upgrade(upgrade_path, tmp_path):
+    state = tmp_path / "state.txt"
+    env = upgrade_path.env
+    assert upgrade_path.from_versions == {"core": "1.0.0", "platform": "1.0.0"}
+    assert upgrade_path.to_versions == {"core": "1.1.0", "platform": "1.1.0"}
+    env.run_python(f"import pwt_core; open({str(state)!r}, 'w').write(pwt_core.VERSION)")
+    assert upgrade_path.upgrade() is env
+    new = env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout.strip()
+    assert (state.read_text(), new) == ("1.0.0", "1.1.0")
+    upgrade_path.downgrade()
+    assert env.installed()["pwt-core"] == "1.0.0"
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, wheelhouse: Path) -> pytest.Pytester:
+    pytester.makefile(".toml", versions=MATRIX.format(links=str(wheelhouse)))
+    pytester.makepyfile(test_sample=TESTS)
+    return pytester
+
+
+@pytest.fixture(scope="session")
+def plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("plugin-cache")
+
+
+def run(project: pytest.Pytester, cache: Path, *args: str) -> pytest.RunResult:
+    # "=" forms: pytest fixes its rootdir before plugin options are known.
+    return project.runpytest_subprocess(
+        "-p", "no:cacheprovider", f"--workspace-cache={cache}", "--workspace-offline", *args
+    )

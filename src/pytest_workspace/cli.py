@@ -20,8 +20,8 @@ from . import __version__
 from .envs import EnvCache
 from .errors import MatrixErrors, SelectionError, WorkspaceError
 from .installers import INSTALLERS, get_installer
-from .matrix import Bundle, Matrix, Notice, find_matrix, load_matrix
-from .report import CI_FORMATS, ci_matrix
+from .matrix import Bundle, Matrix, Notice, Pin, find_matrix, load_matrix
+from .report import CI_FORMATS, ci_matrix, merge, render_html, render_markdown
 from .resolve import IndexOptions, parse_sources, resolve
 
 __all__ = ["main"]
@@ -150,8 +150,69 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_ci_matrix(args: argparse.Namespace) -> int:
     matrix = _matrix(args)
-    print(ci_matrix(list(matrix.bundles.values()), args.format))
+    bundles = list(matrix.select_bundles([args.bundles]))
+    paths = list(matrix.select_upgrades([args.upgrade_paths])) if args.upgrade_paths else []
+    if args.changed:
+        known = {pin.component for b in matrix.bundles.values() for pin in b.pins}
+        known |= {pin.distribution for b in matrix.bundles.values() for pin in b.pins}
+        unknown = [name for name in args.changed if name not in known]
+        if unknown:
+            raise SelectionError(
+                f"--changed: unknown component {unknown[0]!r}; known: {', '.join(sorted(known))}"
+            )
+
+        def touches(pins: Sequence[Pin]) -> bool:
+            return any(
+                name in (pin.component, pin.distribution) for pin in pins for name in args.changed
+            )
+
+        bundles = [bundle for bundle in bundles if touches(bundle.pins)]
+        paths = [p for p in paths if touches(p.source.pins) or touches(p.target.pins)]
+    print(ci_matrix(bundles, args.format, upgrades=[path.id for path in paths]))
     return OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    documents = []
+    for path in args.results:
+        try:
+            document = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise WorkspaceError(f"{path}: cannot read results JSON: {error}") from None
+        if not isinstance(document, dict) or document.get("schema") != 1:
+            raise WorkspaceError(
+                f"{path}: not a pytest-workspace results file (pytest --workspace-report)"
+            )
+        documents.append((str(path), document))
+    declared_bundles: dict[str, str] = {}
+    declared_paths: dict[str, str] = {}
+    matrix_path = args.matrix or next(
+        (d["matrix"] for _, d in documents if d.get("matrix") and Path(d["matrix"]).is_file()),
+        None,
+    )
+    if matrix_path is not None or args.matrix is None:
+        try:
+            matrix = load_matrix(find_matrix(matrix_path))
+        except WorkspaceError:
+            if args.matrix:
+                raise
+        else:
+            declared_bundles = {
+                name: ", ".join(str(pin) for pin in bundle.pins)
+                for name, bundle in matrix.bundles.items()
+            }
+            declared_paths = {p.id: f"{p.source.label} → {p.target.label}" for p in matrix.upgrades}
+    merged = merge(documents, declared_bundles, declared_paths)
+    markdown = render_markdown(merged, args.title)
+    if args.markdown:
+        Path(args.markdown).write_text(markdown, encoding="utf-8")
+    if args.html:
+        Path(args.html).write_text(render_html(merged, args.title), encoding="utf-8")
+    if not (args.markdown or args.html):
+        print(markdown, end="")
+    else:
+        print(merged.headline())
+    return OK if merged.ok else FINDINGS
 
 
 def cmd_env(args: argparse.Namespace) -> int:
@@ -281,6 +342,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     ci = command("ci-matrix", cmd_ci_matrix, "print the bundles as a CI job matrix")
     ci.add_argument("--format", choices=CI_FORMATS, default="github")
+    ci.add_argument("--bundles", default="all", metavar="GLOB", help="only matching bundles")
+    ci.add_argument(
+        "--upgrade-paths",
+        nargs="?",
+        const="all",
+        metavar="GLOB",
+        help="add upgrade-path jobs (all, or those matching GLOB)",
+    )
+    ci.add_argument(
+        "--changed",
+        nargs="+",
+        metavar="COMPONENT",
+        default=[],
+        help="only bundles and paths containing these components (names or distributions)",
+    )
+
+    report = command("report", cmd_report, "merge results JSON files into one compatibility matrix")
+    report.add_argument("results", nargs="+", metavar="RESULTS.json")
+    report.add_argument("--html", metavar="FILE", help="write a self-contained HTML page")
+    report.add_argument("--markdown", metavar="FILE", help="write a GitHub-flavoured table")
+    report.add_argument("--title", default="Compatibility matrix")
 
     env = command("env", cmd_env, "build (or reuse) a bundle's env and print its path")
     env.add_argument("bundle", metavar="BUNDLE", nargs="?")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import importlib.metadata
 import json
+import os
 import re
 import sys
 import time
@@ -27,7 +28,14 @@ from .errors import InterpreterNotFound, WorkspaceError
 from .installers import get_installer
 from .matrix import Bundle, Matrix, Pin, UpgradePath, find_matrix, load_matrix
 from .ranges import parse_range, render
-from .report import EnvRecord, TestResult, results_document, summary_lines
+from .report import (
+    EnvRecord,
+    TestResult,
+    merge,
+    render_markdown,
+    results_document,
+    summary_lines,
+)
 from .resolve import IndexOptions, parse_sources, project_distribution, resolve
 
 __all__ = ["UpgradeRun", "WorkspaceEnvFactory", "WorkspaceSession"]
@@ -194,11 +202,13 @@ class WorkspaceSession:
             self.rebuild_before = worker["rebuild_before"]
         else:
             self.matrix_path = self._option("workspace_matrix") or None
-            self.bundle_names = list(config.getoption("bundle")) or list(
+            # Empty values are ignored: one CI job template can pass --bundle= and
+            # --upgrade-path= from a matrix entry that has only one of them.
+            self.bundle_names = [v for v in config.getoption("bundle") if v] or list(
                 config.getini("workspace_bundles")
             )
-            self.combinations = list(config.getoption("combination"))
-            self.upgrade_ids = list(config.getoption("upgrade_path")) or list(
+            self.combinations = [v for v in config.getoption("combination") if v]
+            self.upgrade_ids = [v for v in config.getoption("upgrade_path") if v] or list(
                 config.getini("workspace_upgrade_paths")
             )
             self.source_items = list(config.getoption("workspace_source")) or list(
@@ -469,19 +479,27 @@ class WorkspaceSession:
             }
             return
         target = self.config.getoption("workspace_report")
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if not (target or (summary and (self.bundles or self.upgrades))):
+            return
+        document = results_document(
+            matrix=self.matrix_path,
+            installer=get_installer(self.installer_name).name,
+            started=self.started,
+            finished=time.time(),
+            results=list(self.results.values()),
+            bundles={b.name: {p.key: str(p.version) for p in b.pins} for b in self.bundles},
+            upgrades={p.id: (p.source.label, p.target.label) for p in self.upgrades},
+            envs=self.envs,
+        )
         if target:
-            document = results_document(
-                matrix=self.matrix_path,
-                installer=get_installer(self.installer_name).name,
-                started=self.started,
-                finished=time.time(),
-                results=list(self.results.values()),
-                bundles={b.name: {p.key: str(p.version) for p in b.pins} for b in self.bundles},
-                upgrades={p.id: (p.source.label, p.target.label) for p in self.upgrades},
-                envs=self.envs,
-            )
             Path(target).parent.mkdir(parents=True, exist_ok=True)
             Path(target).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        if summary and (self.bundles or self.upgrades):
+            # GitHub Actions shows this file on the run's page; append, never replace.
+            merged = merge([("this run", document)])
+            with open(summary, "a", encoding="utf-8") as stream:
+                stream.write(render_markdown(merged, "pytest-workspace") + "\n")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not (self.bundles or self.upgrades) or hasattr(self.config, "workerinput"):

@@ -1,0 +1,277 @@
+"""Merged reports from CI shards, and CI fan-out filters."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from pytest_workspace.cli import main
+
+from .conftest import MATRIX, WriteMatrix, run
+
+FAILING_OLD = """
+def test_breaks_on_old(bundle):
+    assert bundle.name != "old"
+"""
+
+
+class Table(HTMLParser):
+    """Rows of the report table: row header text, then each cell's text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+        self.tags: set[str] = set()
+        self.attributes: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attributes.extend(attrs)
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data + " ")
+
+
+@pytest.fixture
+def shards(
+    project: pytest.Pytester, plugin_cache: Path, wheelhouse: Path, tmp_path: Path
+) -> tuple[Path, list[Path]]:
+    """Three real runs: old, then new + the upgrade path, then old again with a new
+    failing test (the newer run of old must win)."""
+    matrix = MATRIX.format(links=str(wheelhouse)) + '[bundles.later]\ncore = "2.0.0"\n'
+    project.makefile(".toml", versions=matrix)
+    first, second, rerun = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
+    run(project, plugin_cache, "--bundle", "old", f"--workspace-report={first}")
+    run(
+        project,
+        plugin_cache,
+        "--bundle",
+        "new",
+        "--upgrade-path",
+        "all",
+        f"--workspace-report={second}",
+    )
+    project.makepyfile(test_more=FAILING_OLD)
+    result = run(project, plugin_cache, "--bundle", "old", f"--workspace-report={rerun}")
+    result.assert_outcomes(passed=3, skipped=2, failed=1)
+    return project.path / "versions.toml", [rerun, first, second]
+
+
+def test_merged_report_newest_run_wins(
+    shards: tuple[Path, list[Path]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    matrix, results = shards
+    html_file, markdown_file = tmp_path / "report.html", tmp_path / "report.md"
+    code = main(
+        [
+            "report",
+            *map(str, results),
+            "--matrix",
+            str(matrix),
+            f"--html={html_file}",
+            f"--markdown={markdown_file}",
+        ]
+    )
+    assert code == 1  # a bundle is failing
+    headline = "1/3 bundles green, 1/1 upgrade paths green, 1 not run"
+    assert capsys.readouterr().out == headline + "\n"
+
+    markdown = markdown_file.read_text()
+    assert f"**{headline}**" in markdown
+    lines = markdown.splitlines()
+    assert "| bundle / upgrade path | status | test_more.py | test_sample.py | ran |" in lines
+    old = next(line for line in lines if line.startswith("| **old**"))
+    assert "❌ failing" in old
+    assert "| 1 failed | 2 passed, 1 skipped |" in old
+    new = next(line for line in lines if line.startswith("| **new**"))
+    assert "✅ passing" in new
+    assert "| — | 2 passed |" in new
+    later = next(line for line in lines if line.startswith("| **later**"))
+    assert "⚪ not run" in later
+    assert later.endswith("| not run |")
+    path = next(line for line in lines if line.startswith("| **old:new**"))
+    assert "old → new" in path
+    assert "✅ passing" in path
+    assert "- `old`: `test_more.py::test_breaks_on_old[old]`" in lines
+
+    table = Table()
+    table.feed(html_file.read_text())
+    rows = {row[0].split()[0]: row for row in table.rows[1:]}
+    assert table.rows[0] == [
+        "bundle / upgrade path",
+        "status",
+        "test_more.py",
+        "test_sample.py",
+        "ran",
+    ]
+    assert rows["old"][1:4] == [
+        "✘ failing",
+        "1 failed test_more.py::test_breaks_on_old[old]",
+        "2 passed, 1 skipped",
+    ]
+    assert rows["new"][1:4] == ["✔ passing", "—", "2 passed"]
+    assert rows["later"][1] == "not run"
+    assert rows["later"][-1] == "not run"
+    assert rows["old:new"][1:4] == ["✔ passing", "—", "1 passed"]
+    started = json.loads(results[0].read_text())["started"]
+    assert rows["old"][-1] == started  # the report says when each ran
+
+
+def test_html_is_self_contained_and_well_formed(
+    shards: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
+    matrix, results = shards
+    html_file = tmp_path / "report.html"
+    main(["report", *map(str, results), "--matrix", str(matrix), f"--html={html_file}"])
+    text = html_file.read_text()
+    assert text.startswith("<!DOCTYPE html>\n")
+    ET.fromstring(text.split("\n", 1)[1])  # well-formed markup (XHTML-compatible)
+    table = Table()
+    table.feed(text)
+    assert not {"script", "link", "img", "iframe"} & table.tags
+    assert not [value for name, value in table.attributes if name in ("src", "href")]
+    assert not re.search(r"url\(|@import|https?://", text)
+    assert "prefers-color-scheme: dark" in text
+    assert 'name="viewport"' in text
+    assert "<details><summary>1 failed</summary>" in text
+
+
+def test_report_without_failures_exits_zero(
+    project: pytest.Pytester,
+    plugin_cache: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    results = tmp_path / "r.json"
+    run(project, plugin_cache, "--bundle", "new", f"--workspace-report={results}")
+    assert main(["report", str(results)]) == 0
+    out = capsys.readouterr().out
+    # The matrix is found from the results file; "old" was never run.
+    assert "**1/2 bundles green, 0/1 upgrade paths green, 2 not run**" in out
+
+
+def test_bad_results_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bogus = tmp_path / "x.json"
+    bogus.write_text('{"tests": []}')
+    assert main(["report", str(bogus)]) == 2
+    assert capsys.readouterr().err == (
+        f"pytest-workspace: error: {bogus}: not a pytest-workspace results file "
+        "(pytest --workspace-report)\n"
+    )
+
+
+def test_github_step_summary_is_appended(
+    project: pytest.Pytester,
+    plugin_cache: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    run(project, plugin_cache, "--bundle", "new")
+    text = summary.read_text()
+    assert text.startswith("earlier step\n### pytest-workspace\n")
+    assert "**1/1 bundles green**" in text
+    assert "| **new**<br>core 1.1.0, platform 1.1.0 | ✅ passing | 2 passed |" in text
+
+
+CHANGED = """
+[components.ext]
+package = "acme-ext-{name}"
+[bundles.a]
+core = "1.0"
+platform = "2.0"
+[bundles.b]
+core = "1.1"
+ext = ["x@1.0"]
+[bundles.c]
+platform = "2.1"
+[[upgrades]]
+from = "a"
+to = "b"
+[[upgrades]]
+from = "platform@2.0"
+to = "platform@2.1"
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "github", "gitlab"),
+    [
+        (
+            [],
+            [{"bundle": "a"}, {"bundle": "b"}, {"bundle": "c"}],
+            ['    - BUNDLE: ["a", "b", "c"]'],
+        ),
+        (["--bundles", "[ab]"], [{"bundle": "a"}, {"bundle": "b"}], ['    - BUNDLE: ["a", "b"]']),
+        (
+            ["--upgrade-paths", "--changed", "platform"],
+            [
+                {"bundle": "a"},
+                {"bundle": "c"},
+                {"upgrade_path": "a:b"},
+                {"upgrade_path": "platform@2.0:platform@2.1"},
+            ],
+            [
+                '    - BUNDLE: ["a", "c"]',
+                '    - UPGRADE_PATH: ["a:b", "platform@2.0:platform@2.1"]',
+            ],
+        ),
+        (
+            ["--upgrade-paths", "--changed", "acme-ext-x"],
+            [{"bundle": "b"}, {"upgrade_path": "a:b"}],
+            ['    - BUNDLE: ["b"]', '    - UPGRADE_PATH: ["a:b"]'],
+        ),
+        (
+            ["--upgrade-paths", "platform@*", "--changed", "core"],
+            [{"bundle": "a"}, {"bundle": "b"}],
+            ['    - BUNDLE: ["a", "b"]'],
+        ),
+    ],
+)
+def test_ci_matrix_filters(
+    capsys: pytest.CaptureFixture[str],
+    write_matrix: WriteMatrix,
+    args: list[str],
+    github: list[dict[str, str]],
+    gitlab: list[str],
+) -> None:
+    path = str(write_matrix(CHANGED))
+    assert main(["ci-matrix", "--matrix", path, *args]) == 0
+    assert json.loads(capsys.readouterr().out) == {"include": github}
+    assert main(["ci-matrix", "--format", "gitlab", "--matrix", path, *args]) == 0
+    assert capsys.readouterr().out.splitlines() == ["parallel:", "  matrix:", *gitlab]
+
+
+def test_ci_matrix_unknown_changed_component(
+    capsys: pytest.CaptureFixture[str], write_matrix: WriteMatrix
+) -> None:
+    path = str(write_matrix(CHANGED))
+    assert main(["ci-matrix", "--matrix", path, "--changed", "cor"]) == 2
+    assert capsys.readouterr().err == (
+        "pytest-workspace: error: --changed: unknown component 'cor'; known: "
+        "acme-ext-x, core, ext, platform\n"
+    )
+
+
+def test_empty_selection_values_are_ignored(project: pytest.Pytester, plugin_cache: Path) -> None:
+    # One CI job template: `--bundle=${{ matrix.bundle }} --upgrade-path=${{ matrix.upgrade_path }}`
+    result = run(project, plugin_cache, "--bundle=", "--upgrade-path=old:new")
+    result.assert_outcomes(passed=2, skipped=3)
