@@ -422,3 +422,58 @@ def test_cli_env_and_cache(pwt_matrix: Matrix, wheelhouse: Path, tmp_path: Path)
         "pwt-platform 1.1.0 requires pwt-core>=1.1,<2, but the combination pins pwt-core 1.0.0"
     )
     assert "Traceback" not in bad.stderr
+
+
+def test_lock_wait_is_bounded_and_names_the_lock(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    from filelock import FileLock
+
+    from pytest_workspace.errors import LockTimeout
+
+    cache = EnvCache(tmp_path / "cache", lock_timeout=0.2)
+    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline)
+    path = cache.path_for(spec, get_installer("uv"))
+    path.parent.mkdir(parents=True)
+    lock = path.with_name(path.name + ".lock")
+    # Another process is building: its lock is held for longer than the bound.
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"from filelock import FileLock; import time\n"
+            f"with FileLock({str(lock)!r}):\n    print('held', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "held\n"
+        with pytest.raises(LockTimeout) as info:
+            cache.get(spec, "uv")
+    finally:
+        process.kill()
+        process.wait()
+    assert str(info.value) == (
+        f"timed out after 0.2 s waiting for {lock}: another process is building env old; "
+        "wait for it or raise PYTEST_WORKSPACE_LOCK_TIMEOUT"
+    )
+    assert not path.exists()
+    # Once that process is gone (killed, even), its lock is free again.
+    with FileLock(str(lock), timeout=5):
+        pass
+    assert cache.get(spec, "uv").fresh
+
+
+def test_prune_older_than(pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    old = cache.get(resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline), "uv")
+    new = cache.get(resolve(pwt_matrix, bundle=pwt_matrix.bundle("new"), index=offline), "uv")
+    ten_days_ago = time.time() - 10 * 86400
+    os.utime(old.path / MANIFEST, (ten_days_ago, ten_days_ago))
+    removed = cache.prune(older_than=7 * 86400)
+    assert [entry.label for entry in removed] == ["old"]
+    assert not old.path.exists()
+    assert [entry.label for entry in cache.entries()] == ["new"]
+    assert new.path.exists()

@@ -427,7 +427,7 @@ class EnvCache:
                 return self._build(path, spec, backend, kind=kind, shared=True)
         except Timeout:
             raise LockTimeout(
-                f"timed out after {self.lock_timeout:.0f} s waiting for {lock_path}: another "
+                f"timed out after {self.lock_timeout:g} s waiting for {lock_path}: another "
                 f"process is building env {spec.label}; wait for it or raise "
                 f"{LOCK_TIMEOUT_ENV}"
             ) from None

@@ -129,7 +129,14 @@ class Installer(ABC):
     def create(self, path: Path, python: Interpreter) -> None:
         """Create an empty environment at ``path``."""
 
+    #: how this backend spells "use this index" and "use no index at all"
+    index_flag: ClassVar[str]
+    offline_flags: ClassVar[tuple[str, ...]]
+
     @abstractmethod
+    def install_command(self, python: Path) -> list[str]:
+        """The command, up to its options, that installs into the env of ``python``."""
+
     def install_argv(
         self,
         python: Path,
@@ -139,6 +146,16 @@ class Installer(ABC):
         paths: Sequence[Path] = (),
     ) -> list[str]:
         """The command that installs ``requirements`` into the env of ``python``."""
+        argv = self.install_command(python)
+        if index.index_url:
+            argv += [self.index_flag, index.index_url]
+        for link in index.find_links:
+            argv += ["--find-links", link]
+        if index.offline:
+            argv += self.offline_flags
+        for editable in editables:
+            argv += ["--editable", str(editable)]
+        return argv + [str(path) for path in paths] + list(requirements)
 
     def install(
         self,
@@ -190,6 +207,8 @@ class UvInstaller(Installer):
     """``uv venv`` + ``uv pip install``: no pip seeded, packages hardlinked from uv's cache."""
 
     name = "uv"
+    index_flag = "--default-index"
+    offline_flags = ("--no-index", "--offline")
 
     def __init__(self, binary: str | None = None) -> None:
         found = binary or find_uv()
@@ -227,30 +246,16 @@ class UvInstaller(Installer):
             ]
         )
 
-    def install_argv(
-        self,
-        python: Path,
-        requirements: Sequence[str],
-        index: IndexOptions,
-        editables: Sequence[Path] = (),
-        paths: Sequence[Path] = (),
-    ) -> list[str]:
-        argv = [self.binary, "pip", "install", "--python", str(python), "--link-mode", "hardlink"]
-        if index.index_url:
-            argv += ["--default-index", index.index_url]
-        for link in index.find_links:
-            argv += ["--find-links", link]
-        if index.offline:
-            argv += ["--no-index", "--offline"]
-        for editable in editables:
-            argv += ["--editable", str(editable)]
-        return argv + [str(path) for path in paths] + list(requirements)
+    def install_command(self, python: Path) -> list[str]:
+        return [self.binary, "pip", "install", "--python", str(python), "--link-mode", "hardlink"]
 
 
 class PipInstaller(Installer):
     """virtualenv + pip, for machines without uv."""
 
     name = "pip"
+    index_flag = "--index-url"
+    offline_flags = ("--no-index",)
 
     @functools.cache  # noqa: B019
     def identity(self) -> tuple[str, ...]:
@@ -276,15 +281,8 @@ class PipInstaller(Installer):
             ]
         )
 
-    def install_argv(
-        self,
-        python: Path,
-        requirements: Sequence[str],
-        index: IndexOptions,
-        editables: Sequence[Path] = (),
-        paths: Sequence[Path] = (),
-    ) -> list[str]:
-        argv = [
+    def install_command(self, python: Path) -> list[str]:
+        return [
             str(python),
             "-m",
             "pip",
@@ -295,15 +293,6 @@ class PipInstaller(Installer):
             "--progress-bar",
             "off",
         ]
-        if index.index_url:
-            argv += ["--index-url", index.index_url]
-        for link in index.find_links:
-            argv += ["--find-links", link]
-        if index.offline:
-            argv += ["--no-index"]
-        for editable in editables:
-            argv += ["--editable", str(editable)]
-        return argv + [str(path) for path in paths] + list(requirements)
 
 
 INSTALLERS: dict[str, type[Installer]] = {"uv": UvInstaller, "pip": PipInstaller}
