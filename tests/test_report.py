@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -129,8 +130,9 @@ def test_merged_report_newest_run_wins(
     assert rows["later"][1] == "not run"
     assert rows["later"][-1] == "not run"
     assert rows["old:new"][1:4] == ["✔ passing", "—", "1 passed"]
-    started = json.loads(results[0].read_text())["started"]
-    assert rows["old"][-1] == started  # the report says when each ran
+    # The report says when each ran: the newer shard's start time.
+    started = datetime.datetime.fromisoformat(json.loads(results[0].read_text())["started"])
+    assert rows["old"][-1] == started.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def test_html_is_self_contained_and_well_formed(

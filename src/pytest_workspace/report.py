@@ -297,6 +297,13 @@ def merge(
     return Merged(rows, sorted(modules))
 
 
+def _shown(started: str | None) -> str:
+    if started is None:
+        return "not run"
+    moment = datetime.datetime.fromisoformat(started).astimezone(datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _cell_text(counter: Counter[str] | None) -> str:
     if not counter:
         return "—"
@@ -318,7 +325,7 @@ def render_markdown(merged: Merged, title: str = "Compatibility matrix") -> str:
     for row in merged.rows:
         cells = [_cell_text(row.cells.get(module)) for module in merged.modules]
         label = f"**{row.name}**<br>{row.detail}" if row.detail else f"**{row.name}**"
-        ran = row.started or "not run"
+        ran = _shown(row.started)
         lines.append("| " + " | ".join([label, marks[row.status], *cells, ran]) + " |")
     failures = [(row, ids) for row in merged.rows for ids in row.failures.values()]
     if failures:
@@ -340,6 +347,8 @@ th, td { border: 1px solid var(--line); padding: .4rem .6rem; text-align: left;
   vertical-align: top; }
 th { position: sticky; top: 0; background: var(--bg); }
 .passing { color: var(--ok); } .failing { color: var(--bad); font-weight: 600; }
+.passing, .failing, .not-run, .ran { white-space: nowrap; }
+th[scope="row"] { max-width: 22rem; }
 .not-run { color: var(--off); font-style: italic; }
 small { color: var(--off); } code { font-size: 90%; word-break: break-all; }
 """
@@ -364,12 +373,12 @@ def render_html(merged: Merged, title: str = "Compatibility matrix") -> str:
                 text = f"<details><summary>{text}</summary><ul>{items}</ul></details>"
             bad = counter is not None and any(counter[o] for o in _BAD)
             cells.append(f'<td class="{"failing" if bad else ""}">{text}</td>')
-        ran = esc(row.started or "not run")
+        ran = esc(_shown(row.started))
         body.append(
             f'<tr><th scope="row">{esc(row.name)}<br/><small>{esc(row.kind)}: '
             f"{esc(row.detail)}</small></th>"
             f'<td class="{status}">{symbols[row.status]}</td>{"".join(cells)}'
-            f"<td><small>{ran}</small></td></tr>"
+            f'<td class="ran"><small>{ran}</small></td></tr>'
         )
     return (
         "<!DOCTYPE html>\n"

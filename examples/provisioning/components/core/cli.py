@@ -18,7 +18,11 @@ def state_path() -> Path:
 def extensions() -> dict[str, dict[str, str]]:
     """Extensions register through the `provisioning.extensions` entry-point group."""
     found = {}
-    for entry in entry_points(group="provisioning.extensions"):
+    if sys.version_info >= (3, 10):
+        group = entry_points(group="provisioning.extensions")
+    else:  # Python 3.9: entry_points() is a dict of groups
+        group = entry_points().get("provisioning.extensions", [])
+    for entry in group:
         found[entry.name] = entry.load()()
     return dict(sorted(found.items()))
 
