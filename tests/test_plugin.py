@@ -289,3 +289,12 @@ def test_current_environment_mode(pytester: pytest.Pytester, plugin_cache: Path)
         f"packaging: packaging {packaging} is installed, the bundle pins 0.1; "
         "pwt-core: pwt-core is not installed (pin 1.0.0)"
     ]
+
+
+def test_rebuild_once_per_run_across_workers(project: pytest.Pytester, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    run(project, cache, "--bundle", "old").assert_outcomes(passed=3, skipped=2)
+    result = run(project, cache, "--bundle", "old", "--workspace-rebuild", "-n", "2")
+    result.assert_outcomes(passed=3, skipped=2)
+    builds = [json.loads(line)["label"] for line in (cache / "builds.log").read_text().splitlines()]
+    assert builds == ["old", "old"]

@@ -233,7 +233,7 @@ def cmd_env(args: argparse.Namespace) -> int:
         matrix,
         bundle=bundle,
         pins=pins,
-        sources=parse_sources(args.source, matrix),
+        sources=parse_sources(args.source),
         editable=not args.no_editable,
         index=IndexOptions(args.index_url, tuple(args.find_links), args.offline),
     )

@@ -255,7 +255,7 @@ class WorkspaceSession:
             self._verify_current()
 
     def _sources(self, matrix: Matrix) -> dict[str, Path]:
-        sources = parse_sources(self.source_items, matrix, rootdir=self.rootdir)
+        sources = parse_sources(self.source_items, rootdir=self.rootdir)
         # The repository under test replaces its own pin when it is a component.
         name = project_distribution(self.rootdir)
         if name is not None:
@@ -303,7 +303,11 @@ class WorkspaceSession:
             for dist in importlib.metadata.distributions()
             if dist.metadata["Name"]
         }
-        sourced = {canonicalize_name(self._pin(bundle, key).distribution) for key in self.sources}
+        sourced = {
+            canonicalize_name(pin.distribution)
+            for pin in bundle.pins
+            if pin.key in self.sources or pin.component in self.sources
+        }
         mismatches = []
         for pin in bundle.pins:
             name = canonicalize_name(pin.distribution)
@@ -324,10 +328,6 @@ class WorkspaceSession:
                 f"the running environment ({sys.prefix}) does not hold bundle {bundle.name}: "
                 + "; ".join(mismatches)
             )
-
-    @staticmethod
-    def _pin(bundle: Bundle, key: str) -> Pin:
-        return next(pin for pin in bundle.pins if key in (pin.key, pin.component))
 
     # -- envs ------------------------------------------------------------------------------
 

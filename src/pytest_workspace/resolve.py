@@ -231,9 +231,7 @@ def project_distribution(path: Path) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def parse_sources(
-    items: Iterable[str], matrix: Matrix, *, rootdir: Path | None = None
-) -> dict[str, Path]:
+def parse_sources(items: Iterable[str], *, rootdir: Path | None = None) -> dict[str, Path]:
     """``COMPONENT=PATH`` items into a mapping; paths are relative to rootdir."""
     rootdir = rootdir or Path.cwd()
     sources: dict[str, Path] = {}
