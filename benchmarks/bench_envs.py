@@ -51,6 +51,19 @@ def wheelhouse(directory: Path, modules: int) -> list[str]:
     return requirements
 
 
+def raw_uv(
+    uv: str, python: str, target: Path, links: Path, requirements: list[str]
+) -> list[list[str]]:
+    """The peer we measure against: a fresh ``uv venv`` and one ``uv pip install``."""
+    shutil.rmtree(target, ignore_errors=True)
+    install = [uv, "pip", "install", "-q", "--python", str(target / "bin" / "python")]
+    options = ["--link-mode", "hardlink", "--no-index", "--offline", "-f", str(links)]
+    return [
+        [uv, "venv", "-q", "--python", python, str(target)],
+        [*install, *options, *requirements],
+    ]
+
+
 def timed(function: Callable[[], object]) -> float:
     start = time.perf_counter()
     function()
@@ -85,26 +98,8 @@ def main() -> None:
         python = current_interpreter().path
 
         def raw(target: Path) -> None:
-            shutil.rmtree(target, ignore_errors=True)
-            subprocess.run([uv, "venv", "-q", "--python", python, str(target)], check=True)
-            subprocess.run(
-                [
-                    uv,
-                    "pip",
-                    "install",
-                    "-q",
-                    "--python",
-                    str(target / "bin" / "python"),
-                    "--link-mode",
-                    "hardlink",
-                    "--no-index",
-                    "--offline",
-                    "-f",
-                    str(links),
-                    *requirements,
-                ],
-                check=True,
-            )
+            for command in raw_uv(uv, python, target, links, requirements):
+                subprocess.run(command, check=True)
 
         noxfile = tmp / "noxfile.py"
         noxfile.write_text(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_envs import PACKAGES, timed, wheelhouse
+from benchmarks.bench_envs import PACKAGES, raw_uv, timed, wheelhouse
 from pytest_workspace.installers import find_uv
 
 
@@ -65,25 +64,8 @@ def main() -> None:
 
         def raw() -> None:
             target = tmp / "raw"
-            shutil.rmtree(target, ignore_errors=True)
-            run([uv, "venv", "-q", "--python", sys.executable, str(target)])
-            run(
-                [
-                    uv,
-                    "pip",
-                    "install",
-                    "-q",
-                    "--python",
-                    str(target / "bin" / "python"),
-                    "--link-mode",
-                    "hardlink",
-                    "--no-index",
-                    "--offline",
-                    "-f",
-                    str(links),
-                    *requirements,
-                ]
-            )
+            for command in raw_uv(uv, sys.executable, target, links, requirements):
+                run(command)
             run([str(target / "bin" / "python"), "-c", "pass"])
             run(pytest)
 

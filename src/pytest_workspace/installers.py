@@ -8,6 +8,7 @@ re-parsed here as PEP 508 before use).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
 import os
@@ -227,6 +228,12 @@ class UvInstaller(Installer):
 
     @functools.cache  # noqa: B019
     def version(self) -> str:
+        # The uv extra's binary: its version is in the package metadata (no process).
+        with contextlib.suppress(ImportError, FileNotFoundError):
+            from uv import find_uv_bin  # type: ignore[import-untyped,unused-ignore]
+
+            if os.path.samefile(find_uv_bin(), self.binary):
+                return importlib.metadata.version("uv")
         out = subprocess.run(
             [self.binary, "--version"], capture_output=True, text=True, check=False
         ).stdout

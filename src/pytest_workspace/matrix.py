@@ -13,7 +13,6 @@ import fnmatch
 import functools
 import os
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +22,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from ._compat import tomllib
 from .errors import MatrixError, MatrixErrors, MatrixNotFound, SelectionError
 from .ranges import parse_range, parse_version, render
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on old interpreters only
-    import tomli as tomllib
 
 __all__ = [
     "Bundle",

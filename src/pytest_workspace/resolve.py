@@ -19,12 +19,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from ._compat import tomllib
 from .errors import InterpreterNotFound, SelectionError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on old interpreters only
-    import tomli as tomllib
 from .matrix import Bundle, Matrix, Pin
 
 __all__ = [
