@@ -12,25 +12,9 @@ import pytest
 from pytest_workspace import nox as workspace
 from pytest_workspace.resolve import IndexOptions
 
-pytestmark = pytest.mark.slow
+from .conftest import MATRIX
 
-MATRIX = """
-[components.core]
-package = "pwt-core"
-[components.platform]
-package = "pwt-platform"
-[index]
-find-links = [{links!r}]
-[bundles.old]
-core = "1.0.0"
-platform = "1.0.0"
-[bundles.new]
-core = "1.1.0"
-platform = "1.1.0"
-[[upgrades]]
-from = "old"
-to = "new"
-"""
+pytestmark = pytest.mark.slow
 
 NOXFILE = """
 import nox
