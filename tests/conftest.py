@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from pytest_workspace.envs import EnvCache
-from pytest_workspace.matrix import Matrix, load_matrix
-from pytest_workspace.resolve import IndexOptions
+from pytest_workspace import load_matrix
+from pytest_workspace.cache import EnvCache
+from pytest_workspace.matrix import Matrix
+from pytest_workspace.spec import IndexOptions
 
+from .helpers import MATRIX, PWT_MATRIX, TESTS, WriteMatrix
 from .wheels import build_wheelhouse
 
 DATA = Path(__file__).parent / "data"
 PROVISIONING = DATA / "provisioning-versions.toml"
-
-WriteMatrix = Callable[..., Path]
-
 
 @pytest.fixture
 def write_matrix(tmp_path: Path) -> WriteMatrix:
@@ -93,114 +92,11 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> EnvCache:
     return EnvCache(tmp_path_factory.mktemp("env-cache"))
 
 
-PWT_MATRIX = """
-[components.core]
-package = "pwt-core"
-[components.platform]
-package = "pwt-platform"
-[components.plugins]
-package = "pwt-plugin-{name}"
-
-[compatibility.platform]
-"1.1.0" = { core = "^1.1" }
-
-[bundles.old]
-core = "1.0.0"
-platform = "1.0.0"
-plugins = ["a@0.1.0"]
-
-[bundles.new]
-core = "1.1.0"
-platform = "1.1.0"
-plugins = ["a@0.2.0"]
-
-# The matrix claims this works; pwt-platform 1.1.0's metadata says otherwise.
-[bundles.drift]
-core = "1.0.0"
-platform = "1.1.0"
-
-[bundles.ghost]
-core = "9.9.9"
-
-[bundles.slow]
-core = "1.0.0"
-pwt-slow = "1.0.0"
-
-[[upgrades]]
-from = "old"
-to = "new"
-"""
-
-
 @pytest.fixture(scope="session")
 def pwt_matrix(tmp_path_factory: pytest.TempPathFactory) -> Matrix:
     path = tmp_path_factory.mktemp("pwt-matrix") / "versions.toml"
     path.write_text(PWT_MATRIX)
     return load_matrix(path)
-
-
-# -- pytester projects -------------------------------------------------------------------
-
-MATRIX = """
-[components.core]
-package = "pwt-core"
-[components.platform]
-package = "pwt-platform"
-
-[compatibility.platform]
-"1.1.0" = {{ core = "^1.1" }}
-
-[index]
-find-links = [{links!r}]
-
-[bundles.old]
-core = "1.0.0"
-platform = "1.0.0"
-
-[bundles.new]
-core = "1.1.0"
-platform = "1.1.0"
-
-[[upgrades]]
-from = "old"
-to = "new"
-"""
-
-TESTS = """
-import pytest
-
-
-def test_plain():
-    pass
-
-
-def test_core_version(bundle_env, bundle):
-    out = bundle_env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout.strip()
-    assert out == bundle_env.pins["core"] == bundle.versions()["core"]
-
-
-@pytest.mark.workspace(core=">=1.1")
-def test_new_only(bundle_env):
-    assert bundle_env.installed()["pwt-core"] == "1.1.0"
-
-
-@pytest.mark.bundles("old")
-def test_old_only(bundle):
-    assert bundle.name == "old"
-
-
-def test_upgrade(upgrade_path, tmp_path):
-    state = tmp_path / "state.txt"
-    env = upgrade_path.env
-    assert upgrade_path.from_versions == {"core": "1.0.0", "platform": "1.0.0"}
-    assert upgrade_path.to_versions == {"core": "1.1.0", "platform": "1.1.0"}
-    env.run_python(f"import pwt_core; open({str(state)!r}, 'w').write(pwt_core.VERSION)")
-    assert upgrade_path.upgrade() is env
-    new = env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout.strip()
-    assert (state.read_text(), new) == ("1.0.0", "1.1.0")
-    upgrade_path.downgrade()
-    assert env.installed()["pwt-core"] == "1.0.0"
-"""
 
 
 @pytest.fixture
@@ -213,10 +109,3 @@ def project(pytester: pytest.Pytester, wheelhouse: Path) -> pytest.Pytester:
 @pytest.fixture(scope="session")
 def plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("plugin-cache")
-
-
-def run(project: pytest.Pytester, cache: Path, *args: str) -> pytest.RunResult:
-    # "=" forms: pytest fixes its rootdir before plugin options are known.
-    return project.runpytest_subprocess(
-        "-p", "no:cacheprovider", f"--workspace-cache={cache}", "--workspace-offline", *args
-    )

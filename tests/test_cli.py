@@ -9,7 +9,7 @@ import pytest
 
 from pytest_workspace.cli import main
 
-from .conftest import WriteMatrix
+from .helpers import WriteMatrix
 
 TODAY = ["--today", "2026-11-21"]
 

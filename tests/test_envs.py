@@ -12,12 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from pytest_workspace.envs import MANIFEST, CommandError, Env, EnvCache
+from pytest_workspace.cache import EnvCache
+from pytest_workspace.env import CommandError, Env
+from pytest_workspace.manifest import MANIFEST
 from pytest_workspace.errors import EnvError, InstallError, InterpreterNotFound, SelectionError
 from pytest_workspace.installers import Installer, PipInstaller, UvInstaller, get_installer
-from pytest_workspace.matrix import Matrix, load_matrix
-from pytest_workspace.resolve import IndexOptions, find_interpreter, resolve
+from pytest_workspace import load_matrix
+from pytest_workspace.matrix import Matrix
+from pytest_workspace.spec import EnvSpec, IndexOptions, find_interpreter
 
+from .helpers import run_cli, spec_for
 from .wheels import make_checkout
 
 pytestmark = pytest.mark.slow
@@ -64,7 +68,7 @@ def test_bundle_env_holds_exactly_the_pins_and_is_reused(
     backend: str, pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
 ) -> None:
     cache = EnvCache(tmp_path / "cache")
-    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline)
+    spec = spec_for(pwt_matrix, "old", index=offline)
     counting = Counting(backend)
     env = cache.get(spec, counting.wrap())
     assert env.fresh
@@ -95,11 +99,9 @@ def test_bundle_env_holds_exactly_the_pins_and_is_reused(
 def test_backends_and_options_get_different_envs(
     pwt_matrix: Matrix, offline: IndexOptions, shared_cache: EnvCache
 ) -> None:
-    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline)
-    other_index = resolve(
-        pwt_matrix,
-        bundle=pwt_matrix.bundle("old"),
-        index=IndexOptions(find_links=offline.find_links, offline=False),
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    other_index = spec_for(
+        pwt_matrix, "old", index=IndexOptions(find_links=offline.find_links, offline=False)
     )
     paths = {
         shared_cache.path_for(spec, UvInstaller()),
@@ -108,22 +110,22 @@ def test_backends_and_options_get_different_envs(
     }
     assert len(paths) == 3
     # The same request from another process or repository names the same env.
-    assert spec.key(UvInstaller().identity()) == resolve(
-        load_matrix(pwt_matrix.path), bundle=pwt_matrix.bundle("old"), index=offline
+    assert spec.key(UvInstaller().identity()) == spec_for(
+        load_matrix(pwt_matrix.path), "old", index=offline
     ).key(UvInstaller().identity())
 
 
 BUILD_SCRIPT = """
 import json, os, sys
 from pathlib import Path
-from pytest_workspace.envs import EnvCache
-from pytest_workspace.matrix import load_matrix
-from pytest_workspace.resolve import IndexOptions, resolve
+from pytest_workspace import Settings, Workspace
 
-matrix = load_matrix(sys.argv[1])
-index = IndexOptions(find_links=(sys.argv[3],), offline=True)
-spec = resolve(matrix, bundle=matrix.bundle(sys.argv[4]), index=index)
-env = EnvCache(Path(sys.argv[2])).get(spec, "uv")
+settings = Settings.layered(
+    {"matrix": sys.argv[1], "cache": sys.argv[2], "find_links": [sys.argv[3]], "offline": True},
+    installer="uv",
+)
+workspace = Workspace(settings)
+env = workspace.env(workspace.matrix.bundle(sys.argv[4]))
 ran = env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout.strip()
 print(json.dumps({"path": str(env.path), "fresh": env.fresh, "ran": ran}))
 """
@@ -168,7 +170,7 @@ def test_killed_build_is_rebuilt(
     pwt_matrix: Matrix, wheelhouse: Path, offline: IndexOptions, tmp_path: Path
 ) -> None:
     cache = EnvCache(tmp_path / "cache")
-    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("slow"), index=offline)
+    spec = spec_for(pwt_matrix, "slow", index=offline)
     path = cache.path_for(spec, get_installer("uv"))
     process = builder(pwt_matrix, cache.root, wheelhouse, "slow", PWT_SLOW_SECONDS="120")
     deadline = time.monotonic() + 120
@@ -219,7 +221,7 @@ def test_damaged_env_is_rebuilt(
     damage: Callable[[Env], None], pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
 ) -> None:
     cache = EnvCache(tmp_path / "cache")
-    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline)
+    spec = spec_for(pwt_matrix, "old", index=offline)
     damage(cache.get(spec, "uv"))
     env = cache.get(spec, "uv")
     assert env.fresh
@@ -235,7 +237,7 @@ def test_metadata_drift_names_component_pin_and_requirement(
     backend: str, pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
 ) -> None:
     cache = EnvCache(tmp_path / "cache")
-    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("drift"), index=offline)
+    spec = spec_for(pwt_matrix, "drift", index=offline)
     with pytest.raises(InstallError) as info:
         cache.get(spec, backend)
     assert str(info.value) == (
@@ -251,7 +253,7 @@ def test_missing_version_names_component_version_and_index(
     backend: str, pwt_matrix: Matrix, offline: IndexOptions, wheelhouse: Path, tmp_path: Path
 ) -> None:
     cache = EnvCache(tmp_path / "cache")
-    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("ghost"), index=offline)
+    spec = spec_for(pwt_matrix, "ghost", index=offline)
     with pytest.raises(InstallError) as info:
         cache.get(spec, backend)
     assert str(info.value) == (
@@ -266,7 +268,7 @@ def test_private_env_upgrades_and_downgrades_in_place(
 ) -> None:
     cache = EnvCache(tmp_path / "cache")
     old, new = pwt_matrix.bundle("old"), pwt_matrix.bundle("new")
-    spec = resolve(pwt_matrix, bundle=old, index=offline)
+    spec = spec_for(pwt_matrix, "old", index=offline)
     shared = cache.get(spec, backend)
     shared_manifest = (shared.path / MANIFEST).read_text()
 
@@ -297,7 +299,7 @@ def test_private_env_upgrades_and_downgrades_in_place(
 def test_failed_command_shows_everything(
     pwt_matrix: Matrix, offline: IndexOptions, shared_cache: EnvCache
 ) -> None:
-    env = shared_cache.get(resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline))
+    env = shared_cache.get(spec_for(pwt_matrix, "old", index=offline))
     with pytest.raises(CommandError) as info:
         env.run_python("import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)")
     message = str(info.value)
@@ -313,7 +315,7 @@ def test_bytecode_goes_to_one_shared_tree(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
-    env = shared_cache.get(resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline))
+    env = shared_cache.get(spec_for(pwt_matrix, "old", index=offline))
     env.run_python("import pwt_platform")
     site = next(env.path.glob("lib/*/site-packages"))
     assert not list(site.rglob("*.pyc")), "no bytecode inside the shared env"
@@ -330,7 +332,7 @@ def test_bytecode_goes_to_one_shared_tree(
 def test_missing_interpreter(write_matrix: Callable[..., Path]) -> None:
     matrix = load_matrix(write_matrix('[bundles.b]\npython = "2.6"\ncore = "1.0"\n'))
     with pytest.raises(InterpreterNotFound) as info:
-        resolve(matrix, bundle=matrix.bundle("b"))
+        spec_for(matrix, "b")
     assert str(info.value) == "Python 2.6 is not available (no python2.6 on PATH)"
     assert find_interpreter(None) == find_interpreter(".".join(map(str, sys.version_info[:2])))
 
@@ -342,17 +344,13 @@ def test_local_source_replaces_the_pin(
     checkout = make_checkout(tmp_path / "checkout")
     cache = EnvCache(tmp_path / "cache")
 
-    def spec_now() -> object:
-        return resolve(
-            pwt_matrix,
-            bundle=pwt_matrix.bundle("old"),
-            index=offline,
-            sources={"core": checkout},
-            editable=editable,
+    def spec_now() -> EnvSpec:
+        return spec_for(
+            pwt_matrix, "old", index=offline, sources={"core": checkout}, editable=editable
         )
 
     spec = spec_now()
-    env = cache.get(spec)  # type: ignore[arg-type]
+    env = cache.get(spec)
     assert env.installed()["pwt-core"] == "1.5.0.dev0"
     assert env.installed()["pwt-platform"] == "1.0.0"
     assert env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "checkout\n"
@@ -360,7 +358,7 @@ def test_local_source_replaces_the_pin(
     changed = spec_now()
     # Editable sources follow edits in place; snapshots are keyed by their files.
     assert (changed == spec) is editable
-    env = cache.get(changed)  # type: ignore[arg-type]
+    env = cache.get(changed)
     assert env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "edited\n"
 
 
@@ -371,15 +369,6 @@ def test_names_and_versions_are_validated_before_any_command(
     with pytest.raises(SelectionError) as info:
         installer.install(tmp_path / "python", ["pwt-core==1.0; rm -rf /"], offline)
     assert str(info.value) == "not a valid PEP 508 requirement: 'pwt-core==1.0; rm -rf /'"
-
-
-def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_workspace", *argv],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def test_cli_env_and_cache(pwt_matrix: Matrix, wheelhouse: Path, tmp_path: Path) -> None:
@@ -432,7 +421,7 @@ def test_lock_wait_is_bounded_and_names_the_lock(
     from pytest_workspace.errors import LockTimeout
 
     cache = EnvCache(tmp_path / "cache", lock_timeout=0.2)
-    spec = resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline)
+    spec = spec_for(pwt_matrix, "old", index=offline)
     path = cache.path_for(spec, get_installer("uv"))
     path.parent.mkdir(parents=True)
     lock = path.with_name(path.name + ".lock")
@@ -468,8 +457,8 @@ def test_lock_wait_is_bounded_and_names_the_lock(
 
 def test_prune_older_than(pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path) -> None:
     cache = EnvCache(tmp_path / "cache")
-    old = cache.get(resolve(pwt_matrix, bundle=pwt_matrix.bundle("old"), index=offline), "uv")
-    new = cache.get(resolve(pwt_matrix, bundle=pwt_matrix.bundle("new"), index=offline), "uv")
+    old = cache.get(spec_for(pwt_matrix, "old", index=offline), "uv")
+    new = cache.get(spec_for(pwt_matrix, "new", index=offline), "uv")
     ten_days_ago = time.time() - 10 * 86400
     os.utime(old.path / MANIFEST, (ten_days_ago, ten_days_ago))
     removed = cache.prune(older_than=7 * 86400)

@@ -6,16 +6,17 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from pytest_workspace.errors import MatrixErrors, MatrixNotFound, SelectionError
-from pytest_workspace.matrix import Matrix, Notice, find_matrix, load_matrix
+from pytest_workspace.errors import InvalidMatrixError, MatrixNotFound, SelectionError
+from pytest_workspace import find_matrix, load_matrix
+from pytest_workspace.matrix import Matrix, Notice
 
-from .conftest import WriteMatrix
+from .helpers import WriteMatrix
 
 TODAY = datetime.date(2026, 11, 21)
 
 
 def errors_of(path: Path) -> list[str]:
-    with pytest.raises(MatrixErrors) as info:
+    with pytest.raises(InvalidMatrixError) as info:
         load_matrix(path)
     return [str(error) for error in info.value.errors]
 

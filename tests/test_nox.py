@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from pytest_workspace import nox as workspace
-from pytest_workspace.resolve import IndexOptions
+from pytest_workspace.spec import IndexOptions
 
-from .conftest import MATRIX
+from .helpers import MATRIX
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_workspace.envs import MANIFEST, EnvCache
+from pytest_workspace.cache import EnvCache
+from pytest_workspace.manifest import MANIFEST
 
-from .conftest import MATRIX, run
+from .helpers import MATRIX, run
 from .wheels import make_checkout
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ import pytest
 
 from pytest_workspace.cli import main
 
-from .conftest import MATRIX, WriteMatrix, run
+from .helpers import MATRIX, WriteMatrix, run
 
 FAILING_OLD = """
 def test_breaks_on_old(bundle):

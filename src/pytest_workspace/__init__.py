@@ -1,24 +1,101 @@
-"""pytest-workspace: test separately released packages against each other."""
+"""pytest-workspace: test separately released packages against each other.
+
+The names below are what the fixtures hand out (``Env``, ``UpgradeRun``, ``Bundle``,
+``Matrix``) plus the errors and the loader. They are imported on first use (PEP 562),
+so ``import pytest_workspace`` — which every pytest run with the plugin installed, and
+every CLI start, does — costs nothing until one of them is needed.
+"""
 
 from __future__ import annotations
 
-from .errors import MatrixError, MatrixErrors, SelectionError, WorkspaceError
-from .matrix import Bundle, Component, Matrix, Pin, Rule, UpgradePath, find_matrix, load_matrix
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+_EXPORTS = {
+    "Bundle": "matrix",
+    "Component": "matrix",
+    "Constraint": "matrix",
+    "Matrix": "matrix",
+    "Pin": "matrix",
+    "Rule": "matrix",
+    "UpgradePath": "matrix",
+    "Env": "env",
+    "CommandError": "env",
+    "UpgradeRun": "upgrade",
+    "Settings": "workspace",
+    "Workspace": "workspace",
+    "find_matrix": "_load",
+    "load_matrix": "_load",
+    "WorkspaceError": "errors",
+    "MatrixError": "errors",
+    "InvalidMatrixError": "errors",
+    "MatrixNotFound": "errors",
+    "SelectionError": "errors",
+    "EnvError": "errors",
+    "InstallError": "errors",
+    "InterpreterNotFound": "errors",
+    "LockTimeout": "errors",
+    "UntrustedCacheError": "errors",
+}
+
 __all__ = [
     "Bundle",
+    "CommandError",
     "Component",
+    "Constraint",
+    "Env",
+    "EnvError",
+    "InstallError",
+    "InterpreterNotFound",
+    "InvalidMatrixError",
+    "LockTimeout",
     "Matrix",
     "MatrixError",
-    "MatrixErrors",
+    "MatrixNotFound",
     "Pin",
     "Rule",
     "SelectionError",
+    "Settings",
+    "UntrustedCacheError",
     "UpgradePath",
+    "UpgradeRun",
+    "Workspace",
     "WorkspaceError",
     "__version__",
     "find_matrix",
     "load_matrix",
 ]
+
+if TYPE_CHECKING:
+    from ._load import find_matrix, load_matrix
+    from .env import CommandError, Env
+    from .errors import (
+        EnvError,
+        InstallError,
+        InterpreterNotFound,
+        InvalidMatrixError,
+        LockTimeout,
+        MatrixError,
+        MatrixNotFound,
+        SelectionError,
+        UntrustedCacheError,
+        WorkspaceError,
+    )
+    from .matrix import Bundle, Component, Constraint, Matrix, Pin, Rule, UpgradePath
+    from .upgrade import UpgradeRun
+    from .workspace import Settings, Workspace
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pytest_workspace' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

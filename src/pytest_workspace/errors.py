@@ -68,8 +68,11 @@ def _join_key(prefix: str, key: str) -> str:
     return prefix + key if key.startswith("[") else f"{prefix}.{key}"
 
 
-class MatrixErrors(WorkspaceError):
-    """All problems found while loading one matrix; ``check`` prints each of them."""
+class InvalidMatrixError(WorkspaceError):
+    """All problems found while loading one matrix file; ``check`` prints each of them.
+
+    (One located problem is a :class:`MatrixError`; this carries all of them.)
+    """
 
     def __init__(self, errors: Iterable[MatrixError]) -> None:
         self.errors = tuple(errors)
@@ -98,3 +101,7 @@ class LockTimeout(EnvError):
 
 class InterpreterNotFound(EnvError):
     """A bundle asks for a Python that is not on this machine."""
+
+
+class UntrustedCacheError(EnvError):
+    """A cache directory, env or manifest that another user could have planted or changed."""

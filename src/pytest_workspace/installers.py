@@ -12,26 +12,19 @@ import contextlib
 import functools
 import importlib.metadata
 import os
-import re
 import shutil
 import subprocess
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from .errors import EnvError, SelectionError
-from .ranges import render
-from .resolve import IndexOptions, Interpreter
+from .spec import IndexOptions, Interpreter
 
 __all__ = [
     "INSTALLERS",
-    "Conflict",
     "InstallFailed",
     "Installer",
     "PipInstaller",
@@ -52,59 +45,9 @@ class InstallFailed(Exception):
         self.output = output
 
 
-@dataclass(frozen=True)
-class Conflict:
-    """``dist version`` requires ``requirement`` (as read from the installer's report)."""
-
-    distribution: str
-    version: str
-    requirement: str
-    specifier: str
-
-
-# "pkg==1.0 depends on dep>=1.1,<2" (uv) and "pkg 1.0 depends on dep<2 and >=1.1" (pip).
-_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
-_CLAUSE = r"(?:[<>=!~]=?=?[0-9][^\s,]*)"
-_DEPENDS = re.compile(
-    rf"(?P<dist>{_NAME})(?:==| )(?P<version>[0-9][^\s,]*) depends on "
-    rf"(?P<req>{_NAME})(?P<spec>{_CLAUSE}(?:(?:,| and ){_CLAUSE})*)"
-)
-
-
-def _normalise(spec: str) -> str:
-    clauses = spec.replace(" and ", ",").rstrip(".")
-    try:
-        return render(SpecifierSet(clauses))
-    except InvalidSpecifier:
-        return clauses
-
-
-def conflicts(output: str) -> list[Conflict]:
-    """The dependency edges a failed resolution reports, in order, without repeats."""
-    found: list[Conflict] = []
-    for match in _DEPENDS.finditer(output):
-        conflict = Conflict(
-            match["dist"], match["version"].rstrip("."), match["req"], _normalise(match["spec"])
-        )
-        if conflict not in found:
-            found.append(conflict)
-    return found
-
-
-def missing(output: str, distribution: str) -> bool:
-    """Whether the installer says no index or find-links has ``distribution`` (at the
-    requested version)."""
-    name = "[-_.]+".join(re.escape(part) for part in re.split(r"[-_.]+", distribution))
-    patterns = (
-        rf"no versions? of {name}\b",
-        rf"No matching distribution found for {name}\b",
-        rf"\b{name} was not found in the",
-        rf"Could not find a version that satisfies the requirement {name}\b",
-    )
-    return any(re.search(pattern, output, re.IGNORECASE) for pattern in patterns)
-
-
 def _checked(requirements: Sequence[str]) -> list[str]:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     for text in requirements:
         try:
             Requirement(text)
@@ -138,6 +81,16 @@ class Installer(ABC):
     def install_command(self, python: Path) -> list[str]:
         """The command, up to its options, that installs into the env of ``python``."""
 
+    @classmethod
+    def index_args(cls, index: IndexOptions) -> list[str]:
+        """This backend's spelling of ``index``: index URL, find-links, no index."""
+        argv = [cls.index_flag, index.index_url] if index.index_url else []
+        for link in index.find_links:
+            argv += ["--find-links", link]
+        if index.offline:
+            argv += cls.offline_flags
+        return argv
+
     def install_argv(
         self,
         python: Path,
@@ -147,13 +100,7 @@ class Installer(ABC):
         paths: Sequence[Path] = (),
     ) -> list[str]:
         """The command that installs ``requirements`` into the env of ``python``."""
-        argv = self.install_command(python)
-        if index.index_url:
-            argv += [self.index_flag, index.index_url]
-        for link in index.find_links:
-            argv += ["--find-links", link]
-        if index.offline:
-            argv += self.offline_flags
+        argv = self.install_command(python) + self.index_args(index)
         for editable in editables:
             argv += ["--editable", str(editable)]
         return argv + [str(path) for path in paths] + list(requirements)

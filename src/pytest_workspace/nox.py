@@ -23,20 +23,31 @@ Only this module imports nox, and only when it is used.
 from __future__ import annotations
 
 import os
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
-from .matrix import Matrix, find_matrix, load_matrix
-from .resolve import IndexOptions
+if TYPE_CHECKING:
+    from .matrix import Matrix
+    from .spec import IndexOptions
+    from .workspace import Workspace
 
 __all__ = ["bundles", "install", "install_args", "matrix", "upgrade_paths"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
+def _workspace(path: PathLike | None, index: IndexOptions | None = None) -> Workspace:
+    from .workspace import Settings, Workspace
+
+    layer: dict[str, Any] = {"matrix": os.fspath(path) if path is not None else None}
+    if index is not None:
+        layer.update(index_url=index.index_url, find_links=index.find_links, offline=index.offline)
+    return Workspace(Settings.layered(layer, hint="matrix=PATH"))
+
+
 def matrix(path: PathLike | None = None) -> Matrix:
     """The matrix: ``path``, else ``$PYTEST_WORKSPACE_MATRIX``, else ``versions.toml`` or
     ``version-management/versions.toml`` beside the noxfile (nox runs from there)."""
-    return load_matrix(find_matrix(path, hint="matrix=PATH"))
+    return _workspace(path).matrix
 
 
 def bundles(path: PathLike | None = None, *, pattern: str = "all") -> list[Any]:
@@ -71,19 +82,15 @@ def install_args(
     index: IndexOptions | None = None,
 ) -> list[str]:
     """The ``install`` arguments for a bundle's pins: index options, then requirements.
-    Both pip and uv understand them."""
-    loaded = matrix(path)
-    index = index or IndexOptions()
-    url = index.index_url or loaded.index.url
-    links = index.find_links or loaded.index.find_links
-    args: list[str] = []
-    if url:
-        args += ["--index-url", url]
-    for link in links:
-        args += ["--find-links", link]
-    if index.offline:
-        args.append("--no-index")
-    return args + [pin.requirement for pin in loaded.bundle(bundle).pins]
+    Both pip and uv understand them::
+
+        session.install(*workspace.install_args("stable-3.2"))
+    """
+    from .installers import PipInstaller
+
+    workspace = _workspace(path, index)
+    pins = workspace.matrix.bundle(bundle).pins
+    return PipInstaller.index_args(workspace.index) + [pin.requirement for pin in pins]
 
 
 def install(
@@ -103,5 +110,7 @@ def install(
 
     Extra ``args`` are passed to ``session.install`` (e.g. ``"pytest"``).
     """
+    from .spec import IndexOptions
+
     index = IndexOptions(offline=offline)
     session.install(*install_args(bundle, matrix_path, index=index), *args, **kwargs)

@@ -1,6 +1,5 @@
-"""Renderings of a matrix and of test results: CI job matrices, the terminal summary
-table and the results JSON. Plain data in, text out: the plugin collects the results,
-so this module needs no pytest import and the CLI stays quick.
+"""Renderings: CI job matrices, the terminal summary table, and the merged
+compatibility report (Markdown, HTML). Plain data in, text out.
 """
 
 from __future__ import annotations
@@ -9,26 +8,26 @@ import datetime
 import html
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .matrix import Bundle
+from .results import OUTCOMES, EnvRecord, TestResult, counts, path_outcome
 
 __all__ = [
-    "EnvRecord",
+    "CI_FORMATS",
     "Merged",
     "Row",
-    "TestResult",
     "ci_matrix",
     "merge",
     "render_html",
     "render_markdown",
-    "results_document",
     "summary_lines",
 ]
 
 CI_FORMATS = ("github", "gitlab")
+RowKind = Literal["bundle", "upgrade path"]
 
 
 def ci_matrix(bundles: Sequence[Bundle], fmt: str = "github", upgrades: Sequence[str] = ()) -> str:
@@ -54,41 +53,6 @@ def ci_matrix(bundles: Sequence[Bundle], fmt: str = "github", upgrades: Sequence
     raise ValueError(f"expected a CI format, one of {', '.join(CI_FORMATS)}, got {fmt!r}")
 
 
-# -- test results ----------------------------------------------------------------------
-
-OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
-
-
-@dataclass
-class TestResult:
-    nodeid: str
-    outcome: str
-    duration: float
-    bundle: str | None = None
-    upgrade_path: str | None = None
-
-
-@dataclass
-class EnvRecord:
-    """How one bundle's env was obtained in this run."""
-
-    label: str
-    key: str
-    installer: str
-    fresh: bool
-    build_seconds: float
-    pins: dict[str, str] = field(default_factory=dict)
-
-
-def counts(results: Iterable[TestResult], attribute: str) -> dict[str, Counter[str]]:
-    table: dict[str, Counter[str]] = {}
-    for result in results:
-        name = getattr(result, attribute)
-        if name is not None:
-            table.setdefault(name, Counter())[result.outcome] += 1
-    return table
-
-
 def _cells(counter: Counter[str]) -> str:
     extra = ", ".join(
         f"{counter[outcome]} {outcome}"
@@ -97,14 +61,6 @@ def _cells(counter: Counter[str]) -> str:
     )
     main = f"{counter['passed']:>6}  {counter['failed']:>6}  {counter['skipped']:>7}"
     return f"{main}  {extra}" if extra else main
-
-
-def path_outcome(counter: Counter[str]) -> str:
-    """One word for an upgrade path: failed beats error beats xpassed beats the rest."""
-    for outcome in ("failed", "error", "xpassed", "passed", "xfailed", "skipped"):
-        if counter[outcome]:
-            return outcome
-    return "not run"
 
 
 def summary_lines(
@@ -141,65 +97,6 @@ def summary_lines(
     return lines
 
 
-def results_document(
-    *,
-    matrix: str | None,
-    installer: str,
-    started: float,
-    finished: float,
-    results: Sequence[TestResult],
-    bundles: Mapping[str, Mapping[str, str]],
-    upgrades: Mapping[str, tuple[str, str]],
-    envs: Mapping[str, EnvRecord],
-) -> dict[str, Any]:
-    """The ``--workspace-report`` JSON: what ran, against which pins, with what result."""
-
-    def stamp(when: float) -> str:
-        moment = datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
-        # Milliseconds: shards re-run within one second must still order correctly.
-        return moment.isoformat(timespec="milliseconds")
-
-    by_bundle = counts(results, "bundle")
-    by_path = counts(results, "upgrade_path")
-    return {
-        "schema": 1,
-        "matrix": matrix,
-        "installer": installer,
-        "started": stamp(started),
-        "finished": stamp(finished),
-        "tests": [
-            {
-                "nodeid": result.nodeid,
-                "bundle": result.bundle,
-                "upgrade_path": result.upgrade_path,
-                "outcome": result.outcome,
-                "duration": round(result.duration, 4),
-            }
-            for result in results
-        ],
-        "bundles": {
-            name: {
-                "pins": dict(pins),
-                "env": envs[name].key if name in envs else None,
-                "build_seconds": envs[name].build_seconds if name in envs else None,
-                "built": envs[name].fresh if name in envs else None,
-                "installer": envs[name].installer if name in envs else installer,
-                "outcomes": dict(by_bundle.get(name, Counter())),
-            }
-            for name, pins in bundles.items()
-        },
-        "upgrade_paths": {
-            name: {
-                "from": source,
-                "to": target,
-                "outcome": path_outcome(by_path.get(name, Counter())),
-                "outcomes": dict(by_path.get(name, Counter())),
-            }
-            for name, (source, target) in upgrades.items()
-        },
-    }
-
-
 # -- merged compatibility report ---------------------------------------------------------
 
 GREEN, RED, NOT_RUN = "passing", "failing", "not run"
@@ -210,7 +107,7 @@ _BAD = ("failed", "error", "xpassed")
 class Row:
     """One bundle or upgrade path of the merged report."""
 
-    kind: str  # "bundle" or "upgrade path"
+    kind: RowKind
     name: str
     detail: str  # pins, or "from -> to"
     started: str | None = None
@@ -278,7 +175,8 @@ def merge(
     modules: set[str] = set()
     order = [*(declared_bundles or {}), *(n for k, n in details if k == "bundle")]
     path_order = [*(declared_paths or {}), *(n for k, n in details if k == "upgrade path")]
-    for kind, names in (("bundle", order), ("upgrade path", path_order)):
+    kinds: tuple[tuple[RowKind, list[str]], ...] = (("bundle", order), ("upgrade path", path_order))
+    for kind, names in kinds:
         for name in dict.fromkeys(names):
             row = Row(kind, name, details[(kind, name)])
             if (kind, name) in newest:

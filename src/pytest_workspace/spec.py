@@ -1,5 +1,6 @@
-"""From a selection (bundle, ad-hoc combination, upgrade-path end) to an :class:`EnvSpec`:
-exactly what an environment must contain, with a content hash that names it in the cache.
+"""What an environment must contain: an :class:`EnvSpec` (pins, interpreter, index
+options, local sources, extra requirements) and the content hash that names it in the
+cache. :mod:`.workspace` builds specs; this module only describes them.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import hashlib
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -17,20 +17,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from ._compat import tomllib
+from ._names import normalize
 from .errors import InterpreterNotFound, SelectionError
-from .matrix import Bundle, Matrix, Pin
+from .matrix import Index, Pin
 
 __all__ = [
     "EnvSpec",
     "IndexOptions",
     "Interpreter",
     "Source",
+    "current_interpreter",
     "find_interpreter",
+    "local_sources",
     "parse_sources",
-    "resolve",
+    "project_distribution",
 ]
 
 #: Directories that never decide what a local source builds into.
@@ -75,6 +76,16 @@ class IndexOptions:
     find_links: tuple[str, ...] = ()
     offline: bool = False
 
+    def over(self, matrix: Index) -> IndexOptions:
+        """These options, falling back to the matrix's ``[index]`` table field by field:
+        a command-line ``--find-links`` replaces the matrix's find-links but keeps its
+        index URL, and the other way round."""
+        return IndexOptions(
+            self.index_url or matrix.url,
+            self.find_links or matrix.find_links,
+            self.offline,
+        )
+
     def describe(self) -> str:
         parts = []
         if self.find_links:
@@ -116,16 +127,14 @@ class EnvSpec:
 
     @property
     def sourced(self) -> frozenset[str]:
-        return frozenset(canonicalize_name(source.distribution) for source in self.sources)
+        return frozenset(normalize(source.distribution) for source in self.sources)
 
     @property
     def requirements(self) -> list[str]:
         """Requirement strings for the pins that are not replaced by a local source."""
         sourced = self.sourced
         return [
-            pin.requirement
-            for pin in self.pins
-            if canonicalize_name(pin.distribution) not in sourced
+            pin.requirement for pin in self.pins if normalize(pin.distribution) not in sourced
         ] + list(self.extras)
 
     def identity(self) -> dict[str, object]:
@@ -139,8 +148,7 @@ class EnvSpec:
                 "offline": self.index.offline,
             },
             "sources": sorted(
-                [str(s.path), s.editable, s.digest, canonicalize_name(s.distribution)]
-                for s in self.sources
+                [str(s.path), s.editable, s.digest, normalize(s.distribution)] for s in self.sources
             ),
         }
 
@@ -242,9 +250,10 @@ def parse_sources(items: Iterable[str], *, rootdir: Path | None = None) -> dict[
     return sources
 
 
-def _sources(
-    pins: Sequence[Pin], matrix: Matrix, paths: Mapping[str, Path], editable: bool
+def local_sources(
+    pins: Sequence[Pin], paths: Mapping[str, Path], *, editable: bool = True
 ) -> tuple[Source, ...]:
+    """The local checkouts (component or ``family@member`` to path) that replace pins."""
     result = []
     for component, path in paths.items():
         matching = [pin for pin in pins if component in (pin.key, pin.component)]
@@ -254,49 +263,3 @@ def _sources(
         digest = "" if editable else _tree_digest(path)
         result.append(Source(component, distribution, path, editable, digest))
     return tuple(result)
-
-
-# -- resolution -------------------------------------------------------------------------
-
-_SAFE_LABEL = re.compile(r"[^A-Za-z0-9._@:,=+-]")
-
-
-def resolve(
-    matrix: Matrix,
-    *,
-    bundle: Bundle | None = None,
-    pins: Sequence[Pin] | None = None,
-    label: str | None = None,
-    sources: Mapping[str, Path] | None = None,
-    editable: bool = True,
-    index: IndexOptions | None = None,
-    extras: Sequence[str] = (),
-) -> EnvSpec:
-    """Turn a bundle or explicit pins into an :class:`EnvSpec`.
-
-    Index options given here win; otherwise the matrix's ``[index]`` table applies.
-    ``python = "X.Y"`` on a bundle picks that interpreter or raises
-    :class:`InterpreterNotFound`.
-    """
-    if bundle is not None:
-        pins = bundle.pins
-        label = label or bundle.name
-    if pins is None:
-        raise ValueError("resolve() needs a bundle or pins")
-    index = index or IndexOptions()
-    # Field by field: a command-line --find-links replaces the matrix's find-links but
-    # keeps its index URL, and the other way round.
-    index = IndexOptions(
-        index.index_url or matrix.index.url,
-        index.find_links or matrix.index.find_links,
-        index.offline,
-    )
-    python = find_interpreter(bundle.python if bundle is not None else None)
-    return EnvSpec(
-        label=_SAFE_LABEL.sub("_", label or ",".join(f"{p.key}={p.version}" for p in pins)),
-        pins=tuple(pins),
-        python=python,
-        index=index,
-        sources=_sources(pins, matrix, sources or {}, editable),
-        extras=tuple(extras),
-    )

@@ -1,0 +1,329 @@
+"""Environments: a built virtual environment, or the running one, to run commands in.
+
+:class:`Env` is what the ``bundle_env`` fixture hands to tests. Built envs come from
+:class:`~.cache.EnvCache`; :meth:`Env.current` wraps the interpreter running now, like
+nox's ``PassthroughEnv`` beside its ``VirtualEnv``.
+
+Bytecode: builds do not compile ``.pyc`` files (a cold build costs what raw
+``uv pip install`` costs). When ``PYTHONDONTWRITEBYTECODE`` is set, as on many CI
+machines, commands run in an env would recompile every module at every start, so
+:meth:`Env.run` lifts it for the child and points ``PYTHONPYCACHEPREFIX`` at one
+``pycache`` tree in the cache root instead: bytecode is written once, shared by all
+envs, and never lands in a source checkout (which is what the variable protects).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from ._names import normalize
+from .errors import EnvError, InstallError
+from .matrix import Pin, versions
+from .spec import EnvSpec
+
+if TYPE_CHECKING:
+    from .cache import Manifest
+    from .installers import Installer
+
+__all__ = ["CommandError", "Distributions", "Env", "Mismatch", "mismatches", "read_installed"]
+
+#: what a pin set is to an env: a bundle, an ad-hoc combination, one end of a path
+Kind = Literal["bundle", "combination", "source", "target"]
+
+
+class CommandError(subprocess.CalledProcessError):
+    """A command run in an env failed; the message shows everything needed to see why."""
+
+    def __str__(self) -> str:
+        command = " ".join(str(part) for part in self.cmd)
+        return (
+            f"command failed with exit code {self.returncode}: {command}\n"
+            f"--- stdout ---\n{self.stdout or ''}\n--- stderr ---\n{self.stderr or ''}"
+        )
+
+
+def bin_dir(path: Path) -> Path:
+    return path / ("Scripts" if sys.platform == "win32" else "bin")
+
+
+def python_in(path: Path) -> Path:
+    return bin_dir(path) / ("python.exe" if sys.platform == "win32" else "python")
+
+
+def site_packages(path: Path) -> list[Path]:
+    if sys.platform == "win32":
+        return [path / "Lib" / "site-packages"]
+    return sorted(path.glob("lib/*/site-packages"))
+
+
+class Distributions(dict[str, str]):
+    """Distribution name to version; looked up the way people write names
+    (``installed()["SQLAlchemy"]`` and ``["sqlalchemy"]`` alike, PEP 503)."""
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(normalize(name))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(normalize(name))
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return super().get(normalize(name), default)
+
+
+def read_installed(path: Path | None = None) -> Distributions:
+    """Distribution (normalised name) to version, read from an env's metadata files
+    in-process (no interpreter start-up), or from the running interpreter's path."""
+    import importlib.metadata
+
+    if path is None:
+        found_in = importlib.metadata.distributions()
+    else:
+        found_in = importlib.metadata.distributions(path=[str(p) for p in site_packages(path)])
+    found: dict[str, str] = {}
+    for distribution in found_in:
+        name = distribution.metadata["Name"]
+        if name:
+            found.setdefault(normalize(name), distribution.version)
+    return Distributions(sorted(found.items()))
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A pin that an env does not hold: missing (``installed`` None) or another version."""
+
+    pin: Pin
+    installed: str | None
+
+
+def mismatches(
+    pins: Iterable[Pin], installed: Mapping[str, str], sourced: frozenset[str] = frozenset()
+) -> list[Mismatch]:
+    """Every pin (that no local source replaces) not installed at exactly its version."""
+    from packaging.version import InvalidVersion, Version
+
+    found = []
+    for pin in pins:
+        name = normalize(pin.distribution)
+        if name in sourced:
+            continue
+        got = installed.get(name)
+        try:
+            same = got is not None and Version(got) == pin.version
+        except InvalidVersion:
+            same = False
+        if not same:
+            found.append(Mismatch(pin, got))
+    return found
+
+
+def verify(
+    pins: Sequence[Pin],
+    installed: Mapping[str, str],
+    sourced: frozenset[str],
+    label: str,
+    kind: Kind,
+) -> None:
+    """Raise :class:`InstallError` for the first pin an installer did not deliver."""
+    for problem in mismatches(pins, installed, sourced):
+        pin = problem.pin
+        if problem.installed is None:
+            raise InstallError(
+                f"cannot install {kind} {label}: {pin.distribution} ({pin.key}) is not "
+                f"installed after the installer finished; the {kind} pins {pin.version}"
+            )
+        raise InstallError(
+            f"cannot install {kind} {label}: {pin.distribution} is installed at "
+            f"{problem.installed}, but the {kind} pins {pin.version}"
+        )
+
+
+class Env:
+    """An environment with a bundle's pins: ``python``, ``bin_dir``, ``run()``,
+    ``run_python()``, ``installed()``, ``pins`` and ``pytest()``."""
+
+    def __init__(
+        self,
+        path: Path,
+        spec: EnvSpec,
+        *,
+        manifest: Manifest | None = None,
+        installer: Installer | None = None,
+        fresh: bool = False,
+        shared: bool = True,
+        pycache: Path | None = None,
+        python: Path | None = None,
+    ) -> None:
+        self.path = path
+        self._python = python
+        self.spec = spec
+        #: what the cache recorded when it built this env (None for the running env)
+        self.manifest = manifest
+        self.installer = installer
+        #: built by the call that returned it (False: reused from the cache)
+        self.fresh = fresh
+        #: shared through the cache (read-only) or private to one user (may be mutated)
+        self.shared = shared
+        self._pycache = pycache
+        self._running = False
+
+    @classmethod
+    def current(cls, spec: EnvSpec) -> Env:
+        """The interpreter running now, described by ``spec`` (``--workspace-env current``):
+        nothing is built, and it is never changed."""
+        env = cls(Path(sys.prefix), spec, python=Path(sys.executable))
+        env._running = True
+        return env
+
+    def __repr__(self) -> str:
+        return f"<Env {self.spec.label} at {self.path}>"
+
+    @property
+    def bin_dir(self) -> Path:
+        return bin_dir(self.path)
+
+    @property
+    def python(self) -> Path:
+        return self._python or python_in(self.path)
+
+    @property
+    def key(self) -> str:
+        """The cache key ("" for the running env)."""
+        return self.manifest.key if self.manifest else ""
+
+    @property
+    def build_seconds(self) -> float:
+        return self.manifest.build_seconds if self.manifest else 0.0
+
+    @property
+    def pins(self) -> dict[str, str]:
+        """Component (``core``, ``extensions@mongodb``) to the version this env pins."""
+        return versions(self.spec.pins)
+
+    def installed(self) -> Distributions:
+        """Distribution name to version, read from the environment now."""
+        # The running interpreter's sys.path also holds editable finders and .pth paths.
+        return read_installed(None if self._running else self.path)
+
+    def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        environ = dict(os.environ)
+        environ.pop("PYTHONHOME", None)
+        environ["VIRTUAL_ENV"] = str(self.path)
+        environ["PATH"] = os.pathsep.join([str(self.bin_dir), environ.get("PATH", "")])
+        if self._pycache is not None and environ.get("PYTHONDONTWRITEBYTECODE"):
+            environ.pop("PYTHONDONTWRITEBYTECODE")
+            environ.setdefault("PYTHONPYCACHEPREFIX", str(self._pycache))
+        environ.update(extra or {})
+        return environ
+
+    def run(
+        self,
+        argv: Sequence[str | os.PathLike[str]],
+        *,
+        check: bool = True,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command with this env activated (its ``bin`` first on PATH).
+
+        ``env`` adds to (and overrides) the current environment variables. With
+        ``check`` a non-zero exit raises :class:`CommandError` showing the command,
+        exit code, stdout and stderr.
+        """
+        __tracebackhide__ = True  # pytest shows the test's line, not ours
+        args = [str(part) for part in argv]
+        if args and os.sep not in args[0]:
+            local = self.bin_dir / args[0]
+            if local.exists():
+                args[0] = str(local)
+        result = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.environ(env),
+            cwd=cwd,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise CommandError(result.returncode, args, result.stdout, result.stderr)
+        return result
+
+    def run_python(
+        self,
+        code: str,
+        *,
+        check: bool = True,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``python -c code`` in this env."""
+        __tracebackhide__ = True
+        return self.run([self.python, "-c", code], check=check, timeout=timeout, env=env, cwd=cwd)
+
+    def pytest(
+        self,
+        *args: str | os.PathLike[str],
+        check: bool = False,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``python -m pytest`` inside this env (pytest must be installed in it;
+        the plugin adds it for you). ``check`` is off: the exit code is the result."""
+        return self.run(
+            [self.python, "-m", "pytest", *args], check=check, timeout=timeout, env=env, cwd=cwd
+        )
+
+    def _forget_bytecode(self) -> None:
+        # Bytecode in the shared tree is validated by source mtime and size only, and
+        # wheels often carry fixed timestamps (1980, SOURCE_DATE_EPOCH): after an
+        # in-place upgrade a same-sized module would look unchanged. Installers clean
+        # __pycache__ on uninstall, but they do not know about our tree.
+        if self._pycache is not None:
+            shutil.rmtree(
+                self._pycache.joinpath(*self.path.resolve().parts[1:]), ignore_errors=True
+            )
+
+    def install(self, pins: Sequence[Pin], *, label: str = "upgrade") -> Env:
+        """Move a *private* env to other versions in place (upgrade or downgrade)."""
+        from .diagnose import explain
+        from .installers import InstallFailed
+
+        if self.shared or self.installer is None:
+            raise EnvError(
+                f"refusing to change the shared env {self.spec.label} at {self.path}; "
+                "mutating users get a private env"
+            )
+        sourced = self.spec.sourced
+        requirements = [
+            pin.requirement for pin in pins if normalize(pin.distribution) not in sourced
+        ]
+        started = time.perf_counter()
+        self._forget_bytecode()
+        try:
+            self.installer.install(self.python, requirements, self.spec.index)
+        except InstallFailed as failure:
+            raise explain(failure, pins, label, "target", self.spec.index) from None
+        installed = self.installed()
+        verify(pins, installed, sourced, label, "target")
+        merged = {pin.key: pin for pin in self.spec.pins}
+        merged.update({pin.key: pin for pin in pins})
+        self.spec = dataclasses.replace(self.spec, pins=tuple(merged.values()))
+        if self.manifest is not None:
+            self.manifest = dataclasses.replace(
+                self.manifest,
+                installed=dict(installed),
+                last_install_seconds=round(time.perf_counter() - started, 3),
+            )
+        return self

@@ -1,0 +1,152 @@
+"""The fixtures: ``workspace_matrix``, ``bundle``, ``bundle_env``,
+``workspace_env_factory`` and ``upgrade_path`` (their names and signatures are the
+public API). Each asks the run's :class:`~.plugin.WorkspaceSession` for what the core
+built, and turns a user error into one clean failure line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pytest
+
+from .upgrade import UpgradeRun
+
+if TYPE_CHECKING:
+    from .env import Env
+    from .matrix import Bundle, Matrix, Pin
+    from .plugin import WorkspaceSession
+
+__all__ = ["PytestUpgradeRun", "WorkspaceEnvFactory"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _session(config: pytest.Config) -> WorkspaceSession:
+    from .plugin import SESSION
+
+    return config.stash[SESSION]
+
+
+class WorkspaceEnvFactory:
+    """Builds (or reuses) an env for any bundle or combination: the ``workspace_env_factory``
+    fixture.
+
+    >>> env = workspace_env_factory("stable-3.2")
+    >>> env = workspace_env_factory(combination="core=3.1.5,platform=2.4.8")
+    >>> env = workspace_env_factory("lts-3.1", private=True)   # may be changed by the test
+    """
+
+    def __init__(self, session: WorkspaceSession, tmp: pytest.TempPathFactory) -> None:
+        self._session = session
+        self._tmp = tmp
+
+    def __call__(
+        self,
+        bundle: str | Bundle | None = None,
+        *,
+        combination: str | None = None,
+        extras: Sequence[str] = (),
+        private: bool = False,
+    ) -> Env:
+        from .errors import InterpreterNotFound, WorkspaceError
+
+        try:
+            return self._build(bundle, combination, extras, private)
+        except InterpreterNotFound as error:
+            problem, skip = str(error), not self._session.strict
+        except WorkspaceError as error:
+            problem, skip = str(error), False
+        # Outside the handler: the report shows one clean line, no exception chain.
+        if skip:
+            pytest.skip(problem)
+        pytest.fail(problem, pytrace=False)
+
+    def _build(
+        self,
+        bundle: str | Bundle | None,
+        combination: str | None,
+        extras: Sequence[str],
+        private: bool,
+    ) -> Env:
+        from .errors import WorkspaceError
+
+        session = self._session
+        if isinstance(bundle, str):
+            bundle = session.matrix.bundle(bundle)
+        if combination is not None:
+            bundle, _ = session.workspace().combination(combination)
+        if bundle is None:
+            raise WorkspaceError("workspace_env_factory needs a bundle or a combination")
+        if not private:
+            return session.env_for(bundle, extras=extras)
+        path = self._tmp.mktemp(f"env-{_UNSAFE.sub('_', bundle.name)}") / "env"
+        return session.env_for(bundle, extras=extras, private=path)
+
+
+class PytestUpgradeRun(UpgradeRun):
+    """:class:`~.upgrade.UpgradeRun` whose failures read as one line in the report."""
+
+    def _move(self, pins: Sequence[Pin], end: str) -> Env:
+        from .errors import WorkspaceError
+
+        try:
+            return super()._move(pins, end)
+        except WorkspaceError as error:
+            problem = str(error)
+        pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def workspace_matrix(request: pytest.FixtureRequest) -> Matrix:
+    """The loaded, validated compatibility matrix."""
+    from .errors import WorkspaceError
+
+    try:
+        return _session(request.config).matrix
+    except WorkspaceError as error:
+        problem = str(error)
+    pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def bundle(request: pytest.FixtureRequest) -> Bundle:
+    """The bundle this test runs against (parametrized over ``--bundle``)."""
+    from .matrix import Bundle
+
+    value = getattr(request, "param", None)
+    if not isinstance(value, Bundle):
+        pytest.fail("the bundle fixture is parametrized by pytest-workspace only", pytrace=False)
+    return value
+
+
+@pytest.fixture(scope="session")
+def workspace_env_factory(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> WorkspaceEnvFactory:
+    """Build an env for any bundle or combination."""
+    return WorkspaceEnvFactory(_session(request.config), tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def bundle_env(bundle: Bundle, workspace_env_factory: WorkspaceEnvFactory) -> Env:
+    """The bundle's env, shared read-only by every test of the bundle (and every worker)."""
+    return workspace_env_factory(bundle)
+
+
+@pytest.fixture
+def upgrade_path(
+    request: pytest.FixtureRequest, workspace_env_factory: WorkspaceEnvFactory
+) -> UpgradeRun:
+    """A private env at the source end of the path; ``upgrade()`` moves it to the target."""
+    from .matrix import Bundle, UpgradePath
+
+    path = getattr(request, "param", None)
+    if not isinstance(path, UpgradePath):
+        pytest.fail(
+            "the upgrade_path fixture is parametrized by pytest-workspace only", pytrace=False
+        )
+    source = Bundle(name=path.source.label, pins=path.source.pins)
+    return PytestUpgradeRun(path, workspace_env_factory(source, private=True))

@@ -1,0 +1,175 @@
+"""Test results attributed to bundles and upgrade paths, and the results JSON.
+
+The plugin feeds reports in (:meth:`Results.record`); this module knows nothing of
+pytest's types, so the CLI's ``report`` command and other front-ends read the same data.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "OUTCOMES",
+    "EnvRecord",
+    "Outcome",
+    "Results",
+    "TestResult",
+    "classify",
+    "counts",
+    "path_outcome",
+    "results_document",
+]
+
+Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
+SCHEMA = 1
+
+OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+
+
+@dataclass
+class TestResult:
+    nodeid: str
+    outcome: Outcome
+    duration: float
+    bundle: str | None = None
+    upgrade_path: str | None = None
+
+
+@dataclass
+class EnvRecord:
+    """How one bundle's env was obtained in this run."""
+
+    label: str
+    key: str
+    installer: str
+    fresh: bool
+    build_seconds: float
+    pins: dict[str, str] = field(default_factory=dict)
+
+
+def counts(results: Iterable[TestResult], attribute: str) -> dict[str, Counter[str]]:
+    table: dict[str, Counter[str]] = {}
+    for result in results:
+        name = getattr(result, attribute)
+        if name is not None:
+            table.setdefault(name, Counter())[result.outcome] += 1
+    return table
+
+
+def path_outcome(counter: Counter[str]) -> str:
+    """One word for an upgrade path: failed beats error beats xpassed beats the rest."""
+    for outcome in ("failed", "error", "xpassed", "passed", "xfailed", "skipped"):
+        if counter[outcome]:
+            return outcome
+    return "not run"
+
+
+def classify(when: str, passed: bool, skipped: bool, xfail: bool) -> Outcome | None:
+    """One phase of a test (``setup``, ``call``, ``teardown``) as an outcome; None for a
+    phase that says nothing (a passing setup or teardown)."""
+    if when == "call":
+        if passed:
+            return "xpassed" if xfail else "passed"
+        if skipped:
+            return "xfailed" if xfail else "skipped"
+        return "failed"
+    if not (passed or skipped):
+        return "error"
+    if skipped:
+        return "xfailed" if xfail else "skipped"
+    return None
+
+
+@dataclass
+class Results:
+    """Outcomes per test, and how each bundle's env was obtained, for one run."""
+
+    tests: dict[str, TestResult] = field(default_factory=dict)
+    envs: dict[str, EnvRecord] = field(default_factory=dict)
+
+    def record(
+        self,
+        nodeid: str,
+        outcome: Outcome | None,
+        duration: float,
+        *,
+        when: str,
+        bundle: str | None,
+        upgrade_path: str | None,
+    ) -> None:
+        result = self.tests.get(nodeid)
+        if result is None:
+            result = self.tests[nodeid] = TestResult(nodeid, "passed", 0.0, bundle, upgrade_path)
+        result.duration += duration
+        # A teardown error does not hide a failed call; any other phase's word wins.
+        if outcome is not None and (result.outcome == "passed" or when != "teardown"):
+            result.outcome = outcome
+
+    def remember_env(self, record: EnvRecord) -> None:
+        known = self.envs.get(record.label)
+        # Across workers, the one that built the env tells the story.
+        if known is None or (record.fresh and not known.fresh):
+            self.envs[record.label] = record
+
+
+def results_document(
+    *,
+    matrix: str | None,
+    installer: str,
+    started: float,
+    finished: float,
+    results: Sequence[TestResult],
+    bundles: Mapping[str, Mapping[str, str]],
+    upgrades: Mapping[str, tuple[str, str]],
+    envs: Mapping[str, EnvRecord],
+) -> dict[str, Any]:
+    """The ``--workspace-report`` JSON: what ran, against which pins, with what result."""
+
+    def stamp(when: float) -> str:
+        moment = datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
+        # Milliseconds: shards re-run within one second must still order correctly.
+        return moment.isoformat(timespec="milliseconds")
+
+    by_bundle = counts(results, "bundle")
+    by_path = counts(results, "upgrade_path")
+    return {
+        "schema": SCHEMA,
+        "matrix": matrix,
+        "installer": installer,
+        "started": stamp(started),
+        "finished": stamp(finished),
+        "tests": [
+            {
+                "nodeid": result.nodeid,
+                "bundle": result.bundle,
+                "upgrade_path": result.upgrade_path,
+                "outcome": result.outcome,
+                "duration": round(result.duration, 4),
+            }
+            for result in results
+        ],
+        "bundles": {
+            name: {
+                "pins": dict(pins),
+                "env": envs[name].key if name in envs else None,
+                "build_seconds": envs[name].build_seconds if name in envs else None,
+                "built": envs[name].fresh if name in envs else None,
+                "installer": envs[name].installer if name in envs else installer,
+                "outcomes": dict(by_bundle.get(name, Counter())),
+            }
+            for name, pins in bundles.items()
+        },
+        "upgrade_paths": {
+            name: {
+                "from": source,
+                "to": target,
+                "outcome": path_outcome(by_path.get(name, Counter())),
+                "outcomes": dict(by_path.get(name, Counter())),
+            }
+            for name, (source, target) in upgrades.items()
+        },
+    }
