@@ -30,10 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pytest_workspace.envs import EnvCache, _unshared_size
+from pytest_workspace import Settings, Workspace, load_matrix
+from pytest_workspace.cache import EnvCache
 from pytest_workspace.installers import find_uv, get_installer
-from pytest_workspace.matrix import load_matrix
-from pytest_workspace.resolve import IndexOptions, current_interpreter, resolve
+from pytest_workspace.manifest import unshared_size
+from pytest_workspace.spec import IndexOptions, current_interpreter
 from tests.wheels import build_wheel
 
 PACKAGES = ["bench-a", "bench-b", "bench-c", "bench-d", "bench-e", "bench-f"]
@@ -92,7 +93,8 @@ def main() -> None:
         (tmp / "versions.toml").write_text(f"[bundles.bench]\n{pins}\n")
         matrix = load_matrix(tmp / "versions.toml")
         index = IndexOptions(find_links=(str(links),), offline=True)
-        spec = resolve(matrix, bundle=matrix.bundle("bench"), index=index)
+        workspace = Workspace(Settings(rootdir=tmp, index=index), matrix=matrix)
+        spec = workspace.spec(matrix.bundle("bench"))
         installer = get_installer("uv")
         cache = EnvCache(tmp / "cache")
         python = current_interpreter().path
@@ -144,8 +146,8 @@ def main() -> None:
             hits.append(timed(lambda: cache.get(spec, installer)))
         env = cache.get(spec, installer)
         assert not env.fresh
-        extra = _unshared_size(env.path)
-        raw_extra = _unshared_size(tmp / "raw")
+        extra = unshared_size(env.path)
+        raw_extra = unshared_size(tmp / "raw")
 
     ms = 1000.0
     median_ours, median_raw = statistics.median(ours), statistics.median(peers)

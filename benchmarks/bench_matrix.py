@@ -67,7 +67,7 @@ def main() -> None:
     print(f"interpreter start-up             {bare * ms:8.1f} ms")
     print(f"start-up + import matrix         {imported * ms:8.1f} ms  (not counted below)")
 
-    from pytest_workspace.matrix import load_matrix
+    from pytest_workspace import load_matrix
 
     for label, broken in (("realistic", False), ("every bundle broken", True)):
         with tempfile.TemporaryDirectory() as tmp:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 import shutil
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from .wheels import build_wheelhouse
 
 DATA = Path(__file__).parent / "data"
 PROVISIONING = DATA / "provisioning-versions.toml"
+
 
 @pytest.fixture
 def write_matrix(tmp_path: Path) -> WriteMatrix:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_workspace.env import Env
 from pytest_workspace.matrix import Matrix
 from pytest_workspace.spec import EnvSpec, IndexOptions
 from pytest_workspace.workspace import Settings, Workspace
@@ -25,9 +26,20 @@ def spec_for(
     editable: bool = True,
 ) -> EnvSpec:
     """The env spec the core builds for one of ``matrix``'s bundles."""
-    settings = Settings(rootdir=matrix.path.parent, index=index or IndexOptions(), editable=editable)
+    settings = Settings(
+        rootdir=matrix.path.parent, index=index or IndexOptions(), editable=editable
+    )
     workspace = Workspace(settings, matrix=matrix)
     return workspace.spec(matrix.bundle(bundle), sources=sources or {})
+
+
+#: what installers seed into an env beside the pins (pip's backend only)
+SEEDS = {"pip", "setuptools", "wheel"}
+
+
+def packages(env: Env) -> dict[str, str]:
+    """What an env holds beyond the installer's own seed packages."""
+    return {name: version for name, version in env.installed().items() if name not in SEEDS}
 
 
 def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:

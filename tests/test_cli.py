@@ -3,13 +3,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from pytest_workspace.cli import main
+from pytest_workspace.manifest import MANIFEST
+from pytest_workspace.matrix import Matrix
 
-from .helpers import WriteMatrix
+from .helpers import WriteMatrix, run_cli
 
 TODAY = ["--today", "2026-11-21"]
 
@@ -251,3 +254,45 @@ def test_module_entry_point_prints_no_traceback(write_matrix: WriteMatrix) -> No
         '"name@version" for a family), got a number (1)\n'
     )
     assert "Traceback" not in result.stderr
+
+
+def test_cli_env_and_cache(pwt_matrix: Matrix, wheelhouse: Path, tmp_path: Path) -> None:
+    common: Sequence[str] = (
+        "--matrix",
+        str(pwt_matrix.path),
+        "--cache",
+        str(tmp_path / "c"),
+        "--find-links",
+        str(wheelhouse),
+        "--offline",
+    )
+    first = run_cli("env", "old", *common)
+    assert first.returncode == 0, first.stderr
+    path = Path(first.stdout.splitlines()[-1])
+    assert (path / MANIFEST).is_file()
+    assert "built" in first.stderr
+    again = run_cli("env", "old", *common)
+    assert again.stdout.splitlines()[-1] == str(path)
+    assert "reused" in again.stderr
+
+    combo = run_cli("env", "--combination", "core=2.0.0,platform=2.0.0", *common)
+    assert combo.returncode == 0, combo.stderr
+    listed = run_cli("cache", "list", "--cache", str(tmp_path / "c"))
+    assert listed.returncode == 0
+    lines = listed.stdout.splitlines()
+    assert lines[0].split() == ["KEY", "LABEL", "INSTALLER", "SIZE", "LAST", "USED", "PINS"]
+    assert any(path.name in line and "core=1.0.0" in line for line in lines)
+    assert any("core=2.0.0" in line for line in lines)
+
+    pruned = run_cli("cache", "prune", "--max-size", "0", "--cache", str(tmp_path / "c"))
+    assert pruned.returncode == 0, pruned.stderr
+    assert pruned.stdout.splitlines()[-1] == "removed 2 envs"
+    assert not path.exists()
+
+    bad = run_cli("env", "--combination", "core=1.0.0,platform=1.1.0", *common)
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines()[-1] == (
+        "pytest-workspace: error: cannot install combination core=1.0.0,platform=1.1.0: "
+        "pwt-platform 1.1.0 requires pwt-core>=1.1,<2, but the combination pins pwt-core 1.0.0"
+    )
+    assert "Traceback" not in bad.stderr

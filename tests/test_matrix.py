@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from pytest_workspace.errors import InvalidMatrixError, MatrixNotFound, SelectionError
 from pytest_workspace import find_matrix, load_matrix
+from pytest_workspace.errors import InvalidMatrixError, MatrixNotFound, SelectionError
 from pytest_workspace.matrix import Matrix, Notice
 
 from .helpers import WriteMatrix

@@ -299,3 +299,25 @@ def test_rebuild_once_per_run_across_workers(project: pytest.Pytester, tmp_path:
     result.assert_outcomes(passed=3, skipped=2)
     builds = [json.loads(line)["label"] for line in (cache / "builds.log").read_text().splitlines()]
     assert builds == ["old", "old"]
+
+
+def test_github_step_summary_is_appended(
+    project: pytest.Pytester,
+    plugin_cache: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    run(project, plugin_cache, "--bundle", "new")
+    text = summary.read_text()
+    assert text.startswith("earlier step\n### pytest-workspace\n")
+    assert "**1/1 bundles green**" in text
+    assert "| **new**<br>core 1.1.0, platform 1.1.0 | ✅ passing | 2 passed |" in text
+
+
+def test_empty_selection_values_are_ignored(project: pytest.Pytester, plugin_cache: Path) -> None:
+    # One CI job template: `--bundle=${{ matrix.bundle }} --upgrade-path=${{ matrix.upgrade_path }}`
+    result = run(project, plugin_cache, "--bundle=", "--upgrade-path=old:new")
+    result.assert_outcomes(passed=2, skipped=3)

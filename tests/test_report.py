@@ -178,22 +178,6 @@ def test_bad_results_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     )
 
 
-def test_github_step_summary_is_appended(
-    project: pytest.Pytester,
-    plugin_cache: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    summary = tmp_path / "summary.md"
-    summary.write_text("earlier step\n")
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    run(project, plugin_cache, "--bundle", "new")
-    text = summary.read_text()
-    assert text.startswith("earlier step\n### pytest-workspace\n")
-    assert "**1/1 bundles green**" in text
-    assert "| **new**<br>core 1.1.0, platform 1.1.0 | ✅ passing | 2 passed |" in text
-
-
 CHANGED = """
 [components.ext]
 package = "acme-ext-{name}"
@@ -271,9 +255,3 @@ def test_ci_matrix_unknown_changed_component(
         "pytest-workspace: error: --changed: unknown component 'cor'; known: "
         "acme-ext-x, core, ext, platform\n"
     )
-
-
-def test_empty_selection_values_are_ignored(project: pytest.Pytester, plugin_cache: Path) -> None:
-    # One CI job template: `--bundle=${{ matrix.bundle }} --upgrade-path=${{ matrix.upgrade_path }}`
-    result = run(project, plugin_cache, "--bundle=", "--upgrade-path=old:new")
-    result.assert_outcomes(passed=2, skipped=3)

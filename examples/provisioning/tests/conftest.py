@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_workspace.envs import Env
+from pytest_workspace import Env
 
 
 @pytest.fixture

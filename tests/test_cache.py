@@ -1,3 +1,5 @@
+"""The env cache: build once, reuse, survive kills and races, rebuild what is damaged."""
+
 from __future__ import annotations
 
 import json
@@ -7,33 +9,23 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from pytest_workspace.cache import EnvCache
-from pytest_workspace.env import CommandError, Env
-from pytest_workspace.manifest import MANIFEST
-from pytest_workspace.errors import EnvError, InstallError, InterpreterNotFound, SelectionError
-from pytest_workspace.installers import Installer, PipInstaller, UvInstaller, get_installer
 from pytest_workspace import load_matrix
+from pytest_workspace.cache import EnvCache
+from pytest_workspace.env import Env
+from pytest_workspace.installers import Installer, PipInstaller, UvInstaller, get_installer
+from pytest_workspace.manifest import MANIFEST
 from pytest_workspace.matrix import Matrix
-from pytest_workspace.spec import EnvSpec, IndexOptions, find_interpreter
+from pytest_workspace.spec import IndexOptions
 
-from .helpers import run_cli, spec_for
-from .wheels import make_checkout
+from .helpers import packages, spec_for
 
 pytestmark = pytest.mark.slow
 BACKENDS = ["uv", "pip"]
-
-
-SEEDS = {"pip", "setuptools", "wheel"}
-
-
-def packages(env: Env) -> dict[str, str]:
-    """What an env holds beyond the installer's own seed packages."""
-    return {name: version for name, version in env.installed().items() if name not in SEEDS}
 
 
 class Counting:
@@ -127,7 +119,9 @@ settings = Settings.layered(
 workspace = Workspace(settings)
 env = workspace.env(workspace.matrix.bundle(sys.argv[4]))
 ran = env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout.strip()
-print(json.dumps({"path": str(env.path), "fresh": env.fresh, "ran": ran}))
+print(json.dumps({"path": str(env.path), "fresh": env.fresh, "ran": ran}), flush=True)
+if os.environ.get("HOLD_ENV"):
+    sys.stdin.read()  # a running session: it holds the env until told to stop
 """
 
 
@@ -144,6 +138,7 @@ def builder(
             str(wheelhouse),
             bundle,
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -232,187 +227,6 @@ def test_damaged_env_is_rebuilt(
     }
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_metadata_drift_names_component_pin_and_requirement(
-    backend: str, pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
-) -> None:
-    cache = EnvCache(tmp_path / "cache")
-    spec = spec_for(pwt_matrix, "drift", index=offline)
-    with pytest.raises(InstallError) as info:
-        cache.get(spec, backend)
-    assert str(info.value) == (
-        "cannot install bundle drift: pwt-platform 1.1.0 requires pwt-core>=1.1,<2, "
-        "but the bundle pins pwt-core 1.0.0"
-    )
-    # No half-built env is left behind.
-    assert not cache.path_for(spec, get_installer(backend)).exists()
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_missing_version_names_component_version_and_index(
-    backend: str, pwt_matrix: Matrix, offline: IndexOptions, wheelhouse: Path, tmp_path: Path
-) -> None:
-    cache = EnvCache(tmp_path / "cache")
-    spec = spec_for(pwt_matrix, "ghost", index=offline)
-    with pytest.raises(InstallError) as info:
-        cache.get(spec, backend)
-    assert str(info.value) == (
-        f"cannot install bundle ghost: pwt-core 9.9.9 (core) is not available from "
-        f"find-links {wheelhouse}; no index (offline) (found there: 1.0.0, 1.1.0, 2.0.0)"
-    )
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_private_env_upgrades_and_downgrades_in_place(
-    backend: str, pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
-) -> None:
-    cache = EnvCache(tmp_path / "cache")
-    old, new = pwt_matrix.bundle("old"), pwt_matrix.bundle("new")
-    spec = spec_for(pwt_matrix, "old", index=offline)
-    shared = cache.get(spec, backend)
-    shared_manifest = (shared.path / MANIFEST).read_text()
-
-    private = cache.private(spec, tmp_path / "private", backend)
-    assert (private.shared, private.path) == (False, tmp_path / "private")
-    state = tmp_path / "state.txt"
-    private.run_python(f"import pwt_core; open({str(state)!r}, 'w').write(pwt_core.VERSION)")
-
-    assert private.install(new.pins) is private
-    assert packages(private) == {
-        "pwt-core": "1.1.0",
-        "pwt-platform": "1.1.0",
-        "pwt-plugin-a": "0.2.0",
-    }
-    assert private.pins == {"core": "1.1.0", "platform": "1.1.0", "plugins@a": "0.2.0"}
-    assert state.read_text() == "1.0.0"
-
-    private.install(old.pins)
-    assert private.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "1.0.0\n"
-
-    # The shared env of the source bundle never moved.
-    assert shared.installed()["pwt-core"] == "1.0.0"
-    assert (shared.path / MANIFEST).read_text() == shared_manifest
-    with pytest.raises(EnvError, match="refusing to change the shared env old"):
-        shared.install(new.pins)
-
-
-def test_failed_command_shows_everything(
-    pwt_matrix: Matrix, offline: IndexOptions, shared_cache: EnvCache
-) -> None:
-    env = shared_cache.get(spec_for(pwt_matrix, "old", index=offline))
-    with pytest.raises(CommandError) as info:
-        env.run_python("import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)")
-    message = str(info.value)
-    assert message.startswith(f"command failed with exit code 3: {env.python} -c import sys")
-    assert message.endswith("--- stdout ---\nout\n\n--- stderr ---\nerr\n")
-    assert env.run_python("raise SystemExit(4)", check=False).returncode == 4
-
-
-def test_bytecode_goes_to_one_shared_tree(
-    pwt_matrix: Matrix,
-    offline: IndexOptions,
-    shared_cache: EnvCache,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
-    env = shared_cache.get(spec_for(pwt_matrix, "old", index=offline))
-    env.run_python("import pwt_platform")
-    site = next(env.path.glob("lib/*/site-packages"))
-    assert not list(site.rglob("*.pyc")), "no bytecode inside the shared env"
-    assert list(shared_cache.pycache.rglob("pwt_platform/__init__.*.pyc"))
-    # A user who sets the variable for a command gets exactly that.
-    assert (
-        env.run_python(
-            "import sys; print(sys.dont_write_bytecode)", env={"PYTHONDONTWRITEBYTECODE": "1"}
-        ).stdout
-        == "True\n"
-    )
-
-
-def test_missing_interpreter(write_matrix: Callable[..., Path]) -> None:
-    matrix = load_matrix(write_matrix('[bundles.b]\npython = "2.6"\ncore = "1.0"\n'))
-    with pytest.raises(InterpreterNotFound) as info:
-        spec_for(matrix, "b")
-    assert str(info.value) == "Python 2.6 is not available (no python2.6 on PATH)"
-    assert find_interpreter(None) == find_interpreter(".".join(map(str, sys.version_info[:2])))
-
-
-@pytest.mark.parametrize("editable", [True, False], ids=["editable", "snapshot"])
-def test_local_source_replaces_the_pin(
-    editable: bool, pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
-) -> None:
-    checkout = make_checkout(tmp_path / "checkout")
-    cache = EnvCache(tmp_path / "cache")
-
-    def spec_now() -> EnvSpec:
-        return spec_for(
-            pwt_matrix, "old", index=offline, sources={"core": checkout}, editable=editable
-        )
-
-    spec = spec_now()
-    env = cache.get(spec)
-    assert env.installed()["pwt-core"] == "1.5.0.dev0"
-    assert env.installed()["pwt-platform"] == "1.0.0"
-    assert env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "checkout\n"
-    (checkout / "src" / "pwt_core" / "__init__.py").write_text("VERSION = 'edited'\n")
-    changed = spec_now()
-    # Editable sources follow edits in place; snapshots are keyed by their files.
-    assert (changed == spec) is editable
-    env = cache.get(changed)
-    assert env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "edited\n"
-
-
-def test_names_and_versions_are_validated_before_any_command(
-    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
-) -> None:
-    installer = get_installer("uv")
-    with pytest.raises(SelectionError) as info:
-        installer.install(tmp_path / "python", ["pwt-core==1.0; rm -rf /"], offline)
-    assert str(info.value) == "not a valid PEP 508 requirement: 'pwt-core==1.0; rm -rf /'"
-
-
-def test_cli_env_and_cache(pwt_matrix: Matrix, wheelhouse: Path, tmp_path: Path) -> None:
-    common: Sequence[str] = (
-        "--matrix",
-        str(pwt_matrix.path),
-        "--cache",
-        str(tmp_path / "c"),
-        "--find-links",
-        str(wheelhouse),
-        "--offline",
-    )
-    first = run_cli("env", "old", *common)
-    assert first.returncode == 0, first.stderr
-    path = Path(first.stdout.splitlines()[-1])
-    assert (path / MANIFEST).is_file()
-    assert "built" in first.stderr
-    again = run_cli("env", "old", *common)
-    assert again.stdout.splitlines()[-1] == str(path)
-    assert "reused" in again.stderr
-
-    combo = run_cli("env", "--combination", "core=2.0.0,platform=2.0.0", *common)
-    assert combo.returncode == 0, combo.stderr
-    listed = run_cli("cache", "list", "--cache", str(tmp_path / "c"))
-    assert listed.returncode == 0
-    lines = listed.stdout.splitlines()
-    assert lines[0].split() == ["KEY", "LABEL", "INSTALLER", "SIZE", "LAST", "USED", "PINS"]
-    assert any(path.name in line and "core=1.0.0" in line for line in lines)
-    assert any("core=2.0.0" in line for line in lines)
-
-    pruned = run_cli("cache", "prune", "--max-size", "0", "--cache", str(tmp_path / "c"))
-    assert pruned.returncode == 0, pruned.stderr
-    assert pruned.stdout.splitlines()[-1] == "removed 2 envs"
-    assert not path.exists()
-
-    bad = run_cli("env", "--combination", "core=1.0.0,platform=1.1.0", *common)
-    assert bad.returncode == 2
-    assert bad.stderr.splitlines()[-1] == (
-        "pytest-workspace: error: cannot install combination core=1.0.0,platform=1.1.0: "
-        "pwt-platform 1.1.0 requires pwt-core>=1.1,<2, but the combination pins pwt-core 1.0.0"
-    )
-    assert "Traceback" not in bad.stderr
-
-
 def test_lock_wait_is_bounded_and_names_the_lock(
     pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
 ) -> None:
@@ -455,14 +269,41 @@ def test_lock_wait_is_bounded_and_names_the_lock(
     assert cache.get(spec, "uv").fresh
 
 
-def test_prune_older_than(pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path) -> None:
+def build_elsewhere(pwt_matrix: Matrix, cache: Path, wheelhouse: Path, bundle: str) -> Path:
+    """Build ``bundle`` in another process that exits: nobody holds the env then."""
+    out, err = builder(pwt_matrix, cache, wheelhouse, bundle).communicate()
+    assert err == "", err
+    return Path(json.loads(out)["path"])
+
+
+def test_prune_older_than(pwt_matrix: Matrix, wheelhouse: Path, tmp_path: Path) -> None:
     cache = EnvCache(tmp_path / "cache")
-    old = cache.get(spec_for(pwt_matrix, "old", index=offline), "uv")
-    new = cache.get(spec_for(pwt_matrix, "new", index=offline), "uv")
+    old = build_elsewhere(pwt_matrix, cache.root, wheelhouse, "old")
+    new = build_elsewhere(pwt_matrix, cache.root, wheelhouse, "new")
     ten_days_ago = time.time() - 10 * 86400
-    os.utime(old.path / MANIFEST, (ten_days_ago, ten_days_ago))
+    os.utime(old / MANIFEST, (ten_days_ago, ten_days_ago))
     removed = cache.prune(older_than=7 * 86400)
     assert [entry.label for entry in removed] == ["old"]
-    assert not old.path.exists()
+    assert not old.exists()
     assert [entry.label for entry in cache.entries()] == ["new"]
-    assert new.path.exists()
+    assert new.exists()
+    # The lock file stays: unlinking it lets two builders lock two inodes of one name.
+    assert old.with_name(old.name + ".lock").is_file()
+
+
+def test_prune_never_removes_an_env_in_use(
+    pwt_matrix: Matrix, wheelhouse: Path, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    session = builder(pwt_matrix, cache.root, wheelhouse, "old", HOLD_ENV="1")
+    try:
+        assert session.stdout is not None
+        path = Path(json.loads(session.stdout.readline())["path"])
+        assert cache.prune(max_size=0) == []
+        assert cache.prune(older_than=0, now=time.time() + 86400) == []
+        assert (path / MANIFEST).is_file()
+    finally:
+        session.kill()
+        session.wait()
+    assert [entry.label for entry in cache.prune(max_size=0)] == ["old"]
+    assert not path.exists()

@@ -1,0 +1,126 @@
+"""Env: commands, bytecode, in-place upgrades, local sources, interpreters."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pytest_workspace import load_matrix
+from pytest_workspace.cache import EnvCache
+from pytest_workspace.env import CommandError
+from pytest_workspace.errors import EnvError, InterpreterNotFound
+from pytest_workspace.manifest import MANIFEST
+from pytest_workspace.matrix import Matrix
+from pytest_workspace.spec import EnvSpec, IndexOptions, find_interpreter
+
+from .helpers import packages, spec_for
+from .wheels import make_checkout
+
+pytestmark = pytest.mark.slow
+BACKENDS = ["uv", "pip"]
+
+pytestmark = pytest.mark.slow
+BACKENDS = ["uv", "pip"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_private_env_upgrades_and_downgrades_in_place(
+    backend: str, pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    old, new = pwt_matrix.bundle("old"), pwt_matrix.bundle("new")
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    shared = cache.get(spec, backend)
+    shared_manifest = (shared.path / MANIFEST).read_text()
+
+    private = cache.private(spec, tmp_path / "private", backend)
+    assert (private.shared, private.path) == (False, tmp_path / "private")
+    state = tmp_path / "state.txt"
+    private.run_python(f"import pwt_core; open({str(state)!r}, 'w').write(pwt_core.VERSION)")
+
+    assert private.install(new.pins) is private
+    assert packages(private) == {
+        "pwt-core": "1.1.0",
+        "pwt-platform": "1.1.0",
+        "pwt-plugin-a": "0.2.0",
+    }
+    assert private.pins == {"core": "1.1.0", "platform": "1.1.0", "plugins@a": "0.2.0"}
+    assert state.read_text() == "1.0.0"
+
+    private.install(old.pins)
+    assert private.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "1.0.0\n"
+
+    # The shared env of the source bundle never moved.
+    assert shared.installed()["pwt-core"] == "1.0.0"
+    assert (shared.path / MANIFEST).read_text() == shared_manifest
+    with pytest.raises(EnvError, match="refusing to change the shared env old"):
+        shared.install(new.pins)
+
+
+def test_failed_command_shows_everything(
+    pwt_matrix: Matrix, offline: IndexOptions, shared_cache: EnvCache
+) -> None:
+    env = shared_cache.get(spec_for(pwt_matrix, "old", index=offline))
+    with pytest.raises(CommandError) as info:
+        env.run_python("import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)")
+    message = str(info.value)
+    assert message.startswith(f"command failed with exit code 3: {env.python} -c import sys")
+    assert message.endswith("--- stdout ---\nout\n\n--- stderr ---\nerr\n")
+    assert env.run_python("raise SystemExit(4)", check=False).returncode == 4
+
+
+def test_bytecode_goes_to_one_shared_tree(
+    pwt_matrix: Matrix,
+    offline: IndexOptions,
+    shared_cache: EnvCache,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = shared_cache.get(spec_for(pwt_matrix, "old", index=offline))
+    env.run_python("import pwt_platform")
+    site = next(env.path.glob("lib/*/site-packages"))
+    assert not list(site.rglob("*.pyc")), "no bytecode inside the shared env"
+    assert list(shared_cache.pycache.rglob("pwt_platform/__init__.*.pyc"))
+    # A user who sets the variable for a command gets exactly that.
+    assert (
+        env.run_python(
+            "import sys; print(sys.dont_write_bytecode)", env={"PYTHONDONTWRITEBYTECODE": "1"}
+        ).stdout
+        == "True\n"
+    )
+
+
+def test_missing_interpreter(write_matrix: Callable[..., Path]) -> None:
+    matrix = load_matrix(write_matrix('[bundles.b]\npython = "2.6"\ncore = "1.0"\n'))
+    with pytest.raises(InterpreterNotFound) as info:
+        spec_for(matrix, "b")
+    assert str(info.value) == "Python 2.6 is not available (no python2.6 on PATH)"
+    assert find_interpreter(None) == find_interpreter(".".join(map(str, sys.version_info[:2])))
+
+
+@pytest.mark.parametrize("editable", [True, False], ids=["editable", "snapshot"])
+def test_local_source_replaces_the_pin(
+    editable: bool, pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    checkout = make_checkout(tmp_path / "checkout")
+    cache = EnvCache(tmp_path / "cache")
+
+    def spec_now() -> EnvSpec:
+        return spec_for(
+            pwt_matrix, "old", index=offline, sources={"core": checkout}, editable=editable
+        )
+
+    spec = spec_now()
+    env = cache.get(spec)
+    assert env.installed()["pwt-core"] == "1.5.0.dev0"
+    assert env.installed()["pwt-platform"] == "1.0.0"
+    assert env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "checkout\n"
+    (checkout / "src" / "pwt_core" / "__init__.py").write_text("VERSION = 'edited'\n")
+    changed = spec_now()
+    # Editable sources follow edits in place; snapshots are keyed by their files.
+    assert (changed == spec) is editable
+    env = cache.get(changed)
+    assert env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "edited\n"

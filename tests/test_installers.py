@@ -1,0 +1,60 @@
+"""Installer backends and the diagnosis of their failures, with real uv and pip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_workspace.cache import EnvCache
+from pytest_workspace.errors import InstallError, SelectionError
+from pytest_workspace.installers import get_installer
+from pytest_workspace.matrix import Matrix
+from pytest_workspace.spec import IndexOptions
+
+from .helpers import spec_for
+
+pytestmark = pytest.mark.slow
+BACKENDS = ["uv", "pip"]
+
+pytestmark = pytest.mark.slow
+BACKENDS = ["uv", "pip"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_metadata_drift_names_component_pin_and_requirement(
+    backend: str, pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = spec_for(pwt_matrix, "drift", index=offline)
+    with pytest.raises(InstallError) as info:
+        cache.get(spec, backend)
+    assert str(info.value) == (
+        "cannot install bundle drift: pwt-platform 1.1.0 requires pwt-core>=1.1,<2, "
+        "but the bundle pins pwt-core 1.0.0"
+    )
+    # No half-built env is left behind.
+    assert not cache.path_for(spec, get_installer(backend)).exists()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_missing_version_names_component_version_and_index(
+    backend: str, pwt_matrix: Matrix, offline: IndexOptions, wheelhouse: Path, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = spec_for(pwt_matrix, "ghost", index=offline)
+    with pytest.raises(InstallError) as info:
+        cache.get(spec, backend)
+    assert str(info.value) == (
+        f"cannot install bundle ghost: pwt-core 9.9.9 (core) is not available from "
+        f"find-links {wheelhouse}; no index (offline) (found there: 1.0.0, 1.1.0, 2.0.0)"
+    )
+
+
+def test_names_and_versions_are_validated_before_any_command(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    installer = get_installer("uv")
+    with pytest.raises(SelectionError) as info:
+        installer.install(tmp_path / "python", ["pwt-core==1.0; rm -rf /"], offline)
+    assert str(info.value) == "not a valid PEP 508 requirement: 'pwt-core==1.0; rm -rf /'"
