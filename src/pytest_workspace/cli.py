@@ -8,11 +8,13 @@ given. Only argparse is imported here; :mod:`.commands` holds the handlers.
 from __future__ import annotations
 
 import argparse
-import datetime
-import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import datetime
+    from pathlib import Path
 
 __all__ = ["main"]
 
@@ -22,18 +24,25 @@ CI_FORMATS = ("github", "gitlab")
 INSTALLERS = ("pip", "uv")
 
 
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$", re.IGNORECASE)
-
-
 def _size(text: str) -> int:
-    match = _SIZE.match(text.strip())
+    import re
+
+    match = re.match(r"^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$", text.strip(), re.IGNORECASE)
     if not match:
         raise argparse.ArgumentTypeError(f"expected a size like 500M or 2G, got {text!r}")
     power = " KMGT".index(match.group(2).upper() or " ")
     return int(float(match.group(1)) * 1024**power)
 
 
+def _path(text: str) -> Path:
+    from pathlib import Path
+
+    return Path(text)
+
+
 def _today(text: str) -> datetime.date:
+    import datetime
+
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
@@ -130,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--older-than", type=float, metavar="DAYS")
     prune.add_argument("--max-size", type=_size, metavar="SIZE", help="e.g. 500M, 2G")
     for sub in (listing, prune):
-        sub.add_argument("--cache", type=Path, metavar="DIR", help="the env cache")
+        sub.add_argument("--cache", type=_path, metavar="DIR", help="the env cache")
     return parser
 
 
@@ -147,7 +156,7 @@ def _build_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--installer", choices=INSTALLERS, help="default: uv when available, else pip")
     sub.add_argument(
         "--cache",
-        type=Path,
+        type=_path,
         metavar="DIR",
         help="the env cache (default: $PYTEST_WORKSPACE_CACHE or the user cache dir)",
     )

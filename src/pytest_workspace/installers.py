@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -180,6 +179,8 @@ class UvInstaller(Installer):
             from uv import find_uv_bin  # type: ignore[import-untyped,unused-ignore]
 
             if os.path.samefile(find_uv_bin(), self.binary):
+                import importlib.metadata
+
                 return importlib.metadata.version("uv")
         out = subprocess.run(
             [self.binary, "--version"], capture_output=True, text=True, check=False
@@ -214,9 +215,13 @@ class PipInstaller(Installer):
     @functools.cache  # noqa: B019
     def identity(self) -> tuple[str, ...]:
         # virtualenv embeds the pip it seeds, so its version decides pip's.
+        import importlib.metadata
+
         return ("pip", "virtualenv", importlib.metadata.version("virtualenv"))
 
     def version(self) -> str:
+        import importlib.metadata
+
         return f"virtualenv {importlib.metadata.version('virtualenv')}"
 
     def create(self, path: Path, python: Interpreter) -> None:

@@ -1,0 +1,105 @@
+"""Fixed costs paid on every invocation: pytest with the plugin installed but nothing
+selected, and the CLI's start-up, each beside its floor.
+
+Run: python benchmarks/bench_startup.py [--rounds N]
+
+Runs are paired and interleaved (A, B, A, B, ...) so that a noisy neighbour hits both
+sides alike; each figure is the median of the per-round differences, with min–max.
+The pytest baseline loads no plugin at all (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``), so
+unrelated plugins (hypothesis alone costs 0.6 s under ``PYTHONDONTWRITEBYTECODE``) do
+not hide or inflate our figure; ours is the same run plus ``-p pytest_workspace.plugin``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.wheels import build_wheel
+
+Command = Sequence[str]
+
+
+def timed(argv: Command, env: Mapping[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=dict(env), cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def paired(
+    name: str, floor: Command, ours: Command, env: Mapping[str, str], cwd: Path, rounds: int
+) -> None:
+    for _ in range(2):  # warm the OS caches and any bytecode that may be written
+        timed(floor, env, cwd)
+        timed(ours, env, cwd)
+    floors, deltas = [], []
+    for _ in range(rounds):
+        a = timed(floor, env, cwd)
+        b = timed(ours, env, cwd)
+        floors.append(a)
+        deltas.append(b - a)
+    ms = 1000.0
+    print(
+        f"{name:<46} floor {statistics.median(floors) * ms:7.1f} ms   "
+        f"+{statistics.median(deltas) * ms:6.1f} ms  "
+        f"(min {min(deltas) * ms:+.1f}, max {max(deltas) * ms:+.1f})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    python = sys.executable
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        (tmp / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
+        (tmp / "wheels").mkdir()
+        build_wheel(tmp / "wheels", "bench-a", "1.0.0")
+        (tmp / "versions.toml").write_text(
+            f'[index]\nfind-links = ["{tmp / "wheels"}"]\n[bundles.b]\nbench-a = "1.0.0"\n'
+        )
+        base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        base.update(
+            PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+            PYTEST_WORKSPACE_CACHE=str(tmp / "cache"),
+            UV_CACHE_DIR=str(tmp / "uv-cache"),
+        )
+        pytest = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_nothing.py"]
+        with_plugin = [*pytest, "-p", "pytest_workspace.plugin"]
+        print(f"pytest-workspace start-up, {args.rounds} paired rounds (median, min-max)")
+        for variable in ("unset", "set"):
+            env = dict(base)
+            if variable == "set":
+                env["PYTHONDONTWRITEBYTECODE"] = "1"
+            paired(
+                f"pytest, nothing selected (PYTHONDONTWRITEBYTECODE {variable})",
+                pytest,
+                with_plugin,
+                env,
+                tmp,
+                args.rounds,
+            )
+        cli = [python, "-m", "pytest_workspace"]
+        bare = [python, "-c", "pass"]
+        subprocess.run([*cli, "env", "b", "--offline"], env=base, cwd=tmp, check=True)
+        for label, argv in (
+            ("CLI --help", [*cli, "--help"]),
+            ("CLI --version", [*cli, "--version"]),
+            ("CLI bundles", [*cli, "bundles"]),
+            ("CLI env b (cache hit)", [*cli, "env", "b", "--offline"]),
+        ):
+            paired(f"{label} vs python -c pass", bare, argv, base, tmp, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
