@@ -195,7 +195,10 @@ class Matrix:
     _rule_memo: dict[tuple[str, Version], tuple[Rule | None, bool]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _allows_memo: dict[tuple[int, Version], bool] = field(
+    _allows_memo: dict[tuple[int, int], bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _versions: dict[int, Version] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -286,12 +289,18 @@ class Matrix:
         return found
 
     def allows(self, constraint: Constraint, version: Version) -> bool:
-        """Whether ``version`` satisfies ``constraint`` (pre-releases included)."""
-        memo_key = (id(constraint.specifier), version)
+        """Whether ``version`` satisfies ``constraint`` (pre-releases included).
+
+        Memoised per (clause, version): a large matrix asks the same question thousands
+        of times. The key uses ``id(version)`` because hashing a ``Version`` costs more
+        than the lookup saves; ``_versions`` keeps each one alive so no id is reused.
+        """
+        memo_key = (id(constraint.specifier), id(version))
         allowed = self._allows_memo.get(memo_key)
         if allowed is None:
             allowed = constraint.specifier.contains(version, prereleases=True)
             self._allows_memo[memo_key] = allowed
+            self._versions.setdefault(id(version), version)
         return allowed
 
     def check_pins(self, pins: Sequence[Pin], key: str) -> list[Notice]:
