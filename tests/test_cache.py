@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from pytest_workspace import load_matrix
-from pytest_workspace.cache import EnvCache
+from pytest_workspace.cache import EnvCache, lock_timeout
 from pytest_workspace.env import Env
+from pytest_workspace.errors import UntrustedCacheError, WorkspaceError
 from pytest_workspace.installers import Installer, PipInstaller, UvInstaller, get_installer
 from pytest_workspace.manifest import MANIFEST
 from pytest_workspace.matrix import Matrix
@@ -307,3 +308,164 @@ def test_prune_never_removes_an_env_in_use(
         session.wait()
     assert [entry.label for entry in cache.prune(max_size=0)] == ["old"]
     assert not path.exists()
+
+
+# -- trust: what the cache refuses, and what it never touches ------------------------------
+
+
+def test_cache_directories_are_private(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    env = cache.get(spec_for(pwt_matrix, "old", index=offline), "uv")
+    for directory in (cache.root, cache.envs_dir):
+        assert directory.stat().st_mode & 0o777 == 0o700
+    assert (env.path / MANIFEST).stat().st_mode & 0o077 == 0
+
+
+def test_shared_cache_is_readable_never_writable_by_others(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache", shared=True)
+    env = cache.get(spec_for(pwt_matrix, "old", index=offline), "uv")
+    assert cache.envs_dir.stat().st_mode & 0o777 == 0o755
+    for file in (env.path / MANIFEST, cache.root / "CACHEDIR.TAG"):
+        assert file.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("where", ["root", "envs"])
+def test_cache_writable_by_others_is_refused(
+    where: str, pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    cache.envs_dir.mkdir(parents=True)
+    directory = cache.root if where == "root" else cache.envs_dir
+    directory.chmod(0o777)
+    with pytest.raises(UntrustedCacheError) as info:
+        cache.get(spec_for(pwt_matrix, "old", index=offline), "uv")
+    assert str(info.value) == (
+        f"refusing cache directory {directory}: it is writable by others (mode 777); "
+        "run chmod go-w on it, or use a cache of your own"
+    )
+    assert list(cache.envs_dir.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file to another uid")
+def test_env_planted_by_another_user_is_refused(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    env = cache.get(spec, "uv")
+    # Another user pre-created the env for this (computable) key.
+    for path in (env.path, env.path / MANIFEST):
+        os.chown(path, 4242, 4242)
+    with pytest.raises(UntrustedCacheError) as info:
+        EnvCache(cache.root).get(spec, "uv")
+    assert str(info.value).startswith(f"refusing env {env.path}: it is owned by uid 4242")
+    assert (env.path / MANIFEST).is_file()  # refused, not deleted
+
+
+def test_symlink_at_env_path_is_never_followed(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    real = cache.get(spec, "uv")
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(real.path, elsewhere, symlinks=True)
+    before = (elsewhere / MANIFEST).read_bytes()
+    shutil.rmtree(real.path)
+    real.path.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(UntrustedCacheError) as info:
+        EnvCache(cache.root).get(spec, "uv")
+    assert "it is a symlink" in str(info.value)
+    # Neither built into nor wiped through.
+    assert (elsewhere / MANIFEST).read_bytes() == before
+    assert real.path.is_symlink()
+
+
+def test_lock_path_that_is_a_directory_is_one_clear_error(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    path = cache.path_for(spec, get_installer("uv"))
+    path.with_name(path.name + ".lock").mkdir(parents=True)
+    with pytest.raises(UntrustedCacheError) as info:
+        cache.get(spec, "uv")
+    assert str(info.value) == (
+        f"refusing to lock {path}.lock: it is not a regular file (a symlink or a "
+        "directory that pytest-workspace did not create); remove it"
+    )
+
+
+@pytest.mark.parametrize("value", ["abc", "", "nan", "-1", "inf", "1e400"])
+def test_lock_timeout_must_be_a_finite_number(value: str) -> None:
+    with pytest.raises(WorkspaceError) as info:
+        lock_timeout({"PYTEST_WORKSPACE_LOCK_TIMEOUT": value})
+    assert str(info.value) == (
+        f"PYTEST_WORKSPACE_LOCK_TIMEOUT={value!r}: expected a finite number of seconds "
+        ">= 0 (default 900); waits are always bounded"
+    )
+    assert lock_timeout({"PYTEST_WORKSPACE_LOCK_TIMEOUT": "2.5"}) == 2.5
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"files": 5},
+        {"pins": 5},
+        {"created-at": "x"},
+        {"installed": {"pwt-core": 1}},
+        {"key": None},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_manifest_with_wrong_types_means_rebuild(
+    change: dict[str, object], pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    env = cache.get(spec, "uv")
+    manifest = json.loads((env.path / MANIFEST).read_text())
+    (env.path / MANIFEST).write_text(json.dumps({**manifest, **change}))
+    (entry,) = cache.entries()
+    assert (entry.complete, entry.label) == (False, "(incomplete build)")
+    assert cache.get(spec, "uv").fresh
+
+
+def test_manifest_that_is_a_directory_means_rebuild(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    env = cache.get(spec, "uv")
+    (env.path / MANIFEST).unlink()
+    (env.path / MANIFEST).mkdir()
+    assert cache.get(spec, "uv").fresh
+
+
+def test_build_log_that_cannot_be_written_does_not_fail_a_complete_env(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    cache.build_log.parent.mkdir(parents=True)
+    cache.build_log.mkdir()  # any OSError on append: a directory stands in for ENOSPC
+    env = cache.get(spec_for(pwt_matrix, "old", index=offline), "uv")
+    assert env.fresh
+    assert not cache.get(spec_for(pwt_matrix, "old", index=offline), "uv").fresh
+
+
+def test_deleted_module_is_noticed_on_reuse(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    """A test that deletes files in the shared env: the next session rebuilds it."""
+    cache = EnvCache(tmp_path / "cache")
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    env = cache.get(spec, "uv")
+    site = next(env.path.glob("lib/*/site-packages"))
+    shutil.rmtree(site / "pwt_core")  # metadata left in place
+    again = EnvCache(cache.root).get(spec, "uv")
+    assert again.fresh
+    assert again.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "1.0.0\n"

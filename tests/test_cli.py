@@ -296,3 +296,13 @@ def test_cli_env_and_cache(pwt_matrix: Matrix, wheelhouse: Path, tmp_path: Path)
         "pwt-platform 1.1.0 requires pwt-core>=1.1,<2, but the combination pins pwt-core 1.0.0"
     )
     assert "Traceback" not in bad.stderr
+
+
+def test_bad_lock_timeout_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_WORKSPACE_LOCK_TIMEOUT", "-1")
+    result = run_cli("cache", "list", "--cache", str(tmp_path / "c"))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "pytest-workspace: error: PYTEST_WORKSPACE_LOCK_TIMEOUT='-1': expected a finite "
+        "number of seconds >= 0 (default 900); waits are always bounded\n"
+    )

@@ -321,3 +321,15 @@ def test_empty_selection_values_are_ignored(project: pytest.Pytester, plugin_cac
     # One CI job template: `--bundle=${{ matrix.bundle }} --upgrade-path=${{ matrix.upgrade_path }}`
     result = run(project, plugin_cache, "--bundle=", "--upgrade-path=old:new")
     result.assert_outcomes(passed=2, skipped=3)
+
+
+def test_bad_lock_timeout_is_a_usage_error(
+    project: pytest.Pytester, plugin_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_WORKSPACE_LOCK_TIMEOUT", "nan")
+    result = run(project, plugin_cache, "--bundle", "old")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line] == [
+        "ERROR: PYTEST_WORKSPACE_LOCK_TIMEOUT='nan': expected a finite number of seconds "
+        ">= 0 (default 900); waits are always bounded"
+    ]

@@ -123,7 +123,10 @@ class EnvCache:
             return
         mode = 0o755 if self.shared else 0o700
         try:
-            self.envs_dir.mkdir(mode=mode, parents=True, exist_ok=True)
+            # mkdir(parents=True) gives the parents the umask's mode, not ``mode``.
+            self.root.parent.mkdir(parents=True, exist_ok=True)
+            for directory in (self.root, self.envs_dir):
+                directory.mkdir(mode=mode, exist_ok=True)
             for directory in (self.root, self.envs_dir):
                 check_trusted(directory, "cache directory")
             tag = self.root / "CACHEDIR.TAG"

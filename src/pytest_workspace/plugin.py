@@ -236,6 +236,7 @@ class WorkspaceSession:
         except WorkspaceError as error:
             raise WorkspaceError(f"{what} needs a matrix file: {error}") from None
         self.selection = workspace.select(request)
+        workspace.cache  # noqa: B018 - bad cache settings are usage errors, before any test
         if self.mode == "current" and worker is None:
             if len(self.selection.bundles) != 1:
                 raise WorkspaceError(

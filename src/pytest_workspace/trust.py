@@ -135,5 +135,6 @@ def wipe(path: Path) -> None:
             f"refusing to replace {path}: it is not a directory that pytest-workspace "
             "built (a symlink or a file); remove it"
         )
-    (path / MANIFEST).unlink(missing_ok=True)
+    with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+        (path / MANIFEST).unlink()
     shutil.rmtree(path, ignore_errors=True)
