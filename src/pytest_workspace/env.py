@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -291,6 +290,8 @@ class Env:
         # in-place upgrade a same-sized module would look unchanged. Installers clean
         # __pycache__ on uninstall, but they do not know about our tree.
         if self._pycache is not None:
+            import shutil
+
             shutil.rmtree(
                 self._pycache.joinpath(*self.path.resolve().parts[1:]), ignore_errors=True
             )

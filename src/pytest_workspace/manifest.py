@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,6 +131,8 @@ def integrity_files(path: Path) -> list[str]:
 
 
 def write_atomic(path: Path, text: str, *, readable: bool = False) -> None:
+    import tempfile
+
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:

@@ -6,12 +6,7 @@ cache. :mod:`.workspace` builds specs; this module only describes them.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import os
-import platform
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -155,6 +150,9 @@ class EnvSpec:
     def key(self, installer_identity: Sequence[str]) -> str:
         """A short content hash: identical requests from anywhere share one env."""
         document = {"spec": self.identity(), "installer": list(installer_identity)}
+        import hashlib
+        import json
+
         raw = json.dumps(document, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
@@ -164,6 +162,8 @@ class EnvSpec:
 
 def current_interpreter() -> Interpreter:
     """The running interpreter; inside a venv, the base interpreter it was made from."""
+    import platform
+
     base = getattr(sys, "_base_executable", None) or sys.executable
     return Interpreter(
         path=os.path.realpath(base),
@@ -188,6 +188,9 @@ def find_interpreter(request: str | None = None) -> Interpreter:
     current = current_interpreter()
     if request is None or current.series == request or current.version == request:
         return current
+    import shutil
+    import subprocess
+
     candidate = shutil.which(f"python{request}")
     if candidate is None:
         raise InterpreterNotFound(f"Python {request} is not available (no python{request} on PATH)")
@@ -212,6 +215,8 @@ def find_interpreter(request: str | None = None) -> Interpreter:
 
 
 def _tree_digest(root: Path) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     for directory, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(

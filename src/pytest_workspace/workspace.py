@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._names import normalize
-from .env import Env, Kind, mismatches, read_installed
 from .errors import WorkspaceError
 from .matrix import Bundle, Level, Matrix, Notice, UpgradePath
 from .spec import (
@@ -31,7 +30,7 @@ from .spec import (
 
 if TYPE_CHECKING:
     from .cache import EnvCache
-    from .env import Mismatch
+    from .env import Env, Kind, Mismatch
     from .installers import Installer
 
 __all__ = ["Request", "Selection", "Settings", "Workspace"]
@@ -282,6 +281,8 @@ class Workspace:
     def current_env(self, bundle: Bundle, *, sources: Mapping[str, Path] | None = None) -> Env:
         """The running interpreter as ``bundle``'s env, after checking it holds the pins."""
         self.check_current(bundle, sources=sources)
+        from .env import Env
+
         spec = EnvSpec(label=bundle.name, pins=bundle.pins, python=find_interpreter())
         return Env.current(spec)
 
@@ -295,6 +296,8 @@ class Workspace:
             for pin in bundle.pins
             if pin.key in sources or pin.component in sources
         )
+        from .env import mismatches, read_installed
+
         problems = mismatches(bundle.pins, read_installed(), sourced)
         if problems:
             raise WorkspaceError(
