@@ -4,10 +4,17 @@ import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from packaging.version import Version
 
 from pytest_workspace import find_matrix, load_matrix
-from pytest_workspace.errors import InvalidMatrixError, MatrixNotFound, SelectionError
+from pytest_workspace.errors import (
+    InvalidMatrixError,
+    MatrixNotFound,
+    SelectionError,
+    WorkspaceError,
+)
 from pytest_workspace.matrix import Matrix, Notice
 
 from .helpers import WriteMatrix
@@ -391,3 +398,91 @@ def test_find_matrix(tmp_path: Path) -> None:
     assert str(info.value) == (
         f"matrix file not found: {tmp_path / 'gone.toml'} (from $PYTEST_WORKSPACE_MATRIX)"
     )
+
+
+HOSTILE = [
+    (
+        '[bundles.b]\nx = "1.0"\n[[upgrades]]\nfrom = ["b"]\nto = { a = 1 }\n',
+        [
+            'upgrades[0].from: expected a bundle name or "component@version", got an array',
+            'upgrades[0].to: expected a bundle name or "component@version", got a table',
+        ],
+    ),
+    (
+        "x = " + "[" * 1000 + "]" * 1000 + "\n",
+        ["tables or arrays are nested too deeply to be a matrix"],
+    ),
+    (
+        "[bundles]\n" + "a = { " * 400 + "b = 1" + " }" * 400 + "\n",
+        ["tables or arrays are nested too deeply to be a matrix"],
+    ),
+    (
+        '[bundles.b]\nx = "1.' + "1" * 5000 + '"\n',
+        [
+            "bundles.b.x: expected a PEP 440 version, got "
+            "'1.11111111111111111111111111111111111111'... (5002 characters)"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), HOSTILE, ids=["upgrade-types", "deep-array", "deep-table", "huge-version"]
+)
+def test_hostile_files_give_located_errors(
+    text: str, expected: list[str], write_matrix: WriteMatrix
+) -> None:
+    path = write_matrix(text)
+    assert errors_of(path) == [f"{path}: {message}" for message in expected]
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "versions.toml"
+    path.write_bytes(b'\xef\xbb\xbf[bundles.b]\ncore = "1.0"\n')
+    assert list(load_matrix(path).bundles) == ["b"]
+
+
+# -- property: whatever the text, only the project's errors escape the loader -------------
+
+_SEED = """
+[components.core]
+package = "pc"
+[compatibility.core]
+"1.0.0" = { platform = "^2.5", min-platform = "2.5.1" }
+[bundles."s-1.0"]
+name = "S"
+release-date = 2025-01-01
+core = "1.0.0"
+platform = "2.5.3"
+ext = ["a@1.0", "b@2.0"]
+[[upgrades]]
+from = "s-1.0"
+to = "core@1.0.0"
+"""
+
+
+@given(
+    st.one_of(
+        st.text(max_size=400),
+        st.builds(
+            lambda cut, insert, at: _SEED[:at] + insert + _SEED[at + cut :],
+            st.integers(0, 20),
+            st.text(alphabet='[]{}=",.@^~*<>!0123456789abcdefz \n-', max_size=30),
+            st.integers(0, len(_SEED)),
+        ),
+    )
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_loader_raises_only_project_errors(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "versions.toml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        matrix = load_matrix(path)
+    except WorkspaceError as error:
+        problem = str(error)
+    else:
+        matrix.check()
+        problem = "loaded"
+    assert problem  # a message, never empty; any other exception fails the test

@@ -82,7 +82,8 @@ def find_matrix(
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: editors on Windows save a byte-order mark, which TOML does not allow.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise MatrixNotFound(f"matrix file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -109,14 +110,19 @@ def load_matrix(path: str | os.PathLike[str]) -> Matrix:
     when the matrix is split in two.
     """
     path = Path(path).absolute()
-    data = _read_toml(path)
-    files = [path]
     split = path.with_name("compatibility.toml")
-    extra: dict[str, Any] = {}
-    if split.is_file() and split != path:
-        extra = _read_toml(split)
-        files.append(split)
-    return _Loader(path, split).load(data, extra, tuple(files))
+    try:
+        data = _read_toml(path)
+        files = [path]
+        extra: dict[str, Any] = {}
+        if split.is_file() and split != path:
+            extra = _read_toml(split)
+            files.append(split)
+        return _Loader(path, split).load(data, extra, tuple(files))
+    except RecursionError:
+        raise InvalidMatrixError(
+            [MatrixError("tables or arrays are nested too deeply to be a matrix", file=path)]
+        ) from None
 
 
 class _Loader:
@@ -396,7 +402,7 @@ class _Loader:
                 if end not in entry:
                     self.error(key, f"missing '{end}'")
                     continue
-                if entry[end] in self.broken:
+                if isinstance(entry[end], str) and entry[end] in self.broken:
                     continue
                 parsed = self.attempt(f"{key}.{end}", _endpoint, entry[end], components, bundles)
                 if parsed is not None:

@@ -30,8 +30,13 @@ def parse_version(text: str) -> Version:
     """
     try:
         return Version(text)
-    except InvalidVersion:
-        raise ValueError(f"expected a PEP 440 version, got {text!r}") from None
+    except ValueError:  # InvalidVersion, or Python's cap on the digits of an int
+        raise ValueError(f"expected a PEP 440 version, got {_shown(text)}") from None
+
+
+def _shown(text: str) -> str:
+    """The bad value for a message: quoted, and cut short if it is huge."""
+    return repr(text) if len(text) <= 60 else repr(text[:40]) + f"... ({len(text)} characters)"
 
 
 def _numbers(text: str, operator: str) -> list[int]:
