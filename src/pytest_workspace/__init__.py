@@ -29,7 +29,7 @@ _EXPORTS = {
     "UpgradeRun": "upgrade",
     "Settings": "workspace",
     "Workspace": "workspace",
-    "find_matrix": "_load",
+    "find_matrix": "discover",
     "load_matrix": "_load",
     "WorkspaceError": "errors",
     "MatrixError": "errors",
@@ -72,7 +72,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from ._load import find_matrix, load_matrix
+    from ._load import load_matrix
+    from .discover import find_matrix
     from .env import CommandError, Env
     from .errors import (
         EnvError,

@@ -173,7 +173,8 @@ def cmd_ci_matrix(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ._load import find_matrix, load_matrix
+    from ._load import load_matrix
+    from .discover import find_matrix
     from .report import merge, render_html, render_markdown
 
     documents = []

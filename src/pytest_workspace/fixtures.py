@@ -1,6 +1,6 @@
 """The fixtures: ``workspace_matrix``, ``bundle``, ``bundle_env``,
 ``workspace_env_factory`` and ``upgrade_path`` (their names and signatures are the
-public API). Each asks the run's :class:`~.plugin.WorkspaceSession` for what the core
+public API). Each asks the run's :class:`~.session.WorkspaceSession` for what the core
 built, and turns a user error into one clean failure line.
 """
 
@@ -17,7 +17,7 @@ from .upgrade import UpgradeRun
 if TYPE_CHECKING:
     from .env import Env
     from .matrix import Bundle, Matrix, Pin
-    from .plugin import WorkspaceSession
+    from .session import WorkspaceSession
 
 __all__ = ["PytestUpgradeRun", "WorkspaceEnvFactory"]
 
@@ -25,7 +25,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _session(config: pytest.Config) -> WorkspaceSession:
-    from .plugin import SESSION
+    from .session import SESSION
 
     return config.stash[SESSION]
 

@@ -48,7 +48,7 @@ class Settings:
     order option > ini (pytest configuration) > environment variable > matrix > default.
 
     The environment variables (``PYTEST_WORKSPACE_MATRIX``, ``PYTEST_WORKSPACE_CACHE``)
-    are read where the default is computed (:func:`~._load.find_matrix`,
+    are read where the default is computed (:func:`~.discover.find_matrix`,
     :func:`~.cache.default_cache_root`); the matrix's ``[index]`` fills in index options
     that no layer set (:meth:`IndexOptions.over`).
     """
@@ -156,7 +156,8 @@ class Workspace:
 
     @functools.cached_property
     def matrix(self) -> Matrix:
-        from ._load import find_matrix, load_matrix
+        from ._load import load_matrix
+        from .discover import find_matrix
 
         settings = self.settings
         path = find_matrix(

@@ -1,0 +1,410 @@
+"""The run's session object: what the core handed back for one pytest run.
+
+Registered by :func:`~.plugin.pytest_configure`; it holds the selection, the envs and
+the results, implements the collection and reporting hooks, and decides nothing itself
+(like pytest-xdist's ``DSession`` beside its ``plugin.py``). Under pytest-xdist the
+controller decides the selection once and hands it to the workers through
+``workerinput``; workers report how they got their envs back through ``workeroutput``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .env import Env
+    from .matrix import Bundle, Matrix
+    from .results import EnvRecord, Results
+    from .workspace import Selection, Workspace
+
+__all__ = ["SESSION", "WorkspaceSession", "XdistHooks"]
+
+NO_BUNDLE = (
+    "no bundle selected: pass --bundle NAME (a name, a glob or 'all') or set "
+    "workspace_bundles in the pytest configuration"
+)
+NO_UPGRADE = (
+    "no upgrade path selected: pass --upgrade-path FROM:TO (or 'all') or set "
+    "workspace_upgrade_paths in the pytest configuration"
+)
+
+
+class XdistHooks:
+    """Registered only with pytest-xdist, whose hooks pytest would not know otherwise."""
+
+    def __init__(self, session: WorkspaceSession) -> None:
+        self.session = session
+
+    def pytest_configure_node(self, node: Any) -> None:
+        # pytest-xdist: the controller decides the selection once; workers receive it.
+        node.workerinput["workspace"] = self.session.payload()
+
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        records = getattr(node, "workeroutput", {}).get("workspace_envs", {})
+        if records:
+            from .results import EnvRecord
+
+            for record in records.values():
+                self.session.results.remember_env(EnvRecord(**record))
+
+
+def _settings_layers(config: pytest.Config) -> tuple[dict[str, Any], dict[str, Any]]:
+    """pytest's options and ini values under :class:`~.workspace.Settings` field names."""
+    option, ini = config.getoption, config.getini
+    options = {
+        "matrix": option("workspace_matrix"),
+        "installer": option("workspace_installer"),
+        "cache": option("workspace_cache"),
+        "sources": option("workspace_source"),
+        "index_url": option("workspace_index_url"),
+        "find_links": option("workspace_find_links"),
+        "offline": option("workspace_offline"),
+        "strict": option("workspace_strict") or option("strict", False),
+    }
+    inis = {
+        "matrix": ini("workspace_matrix"),
+        "installer": ini("workspace_installer"),
+        "cache": ini("workspace_cache"),
+        "sources": ini("workspace_sources"),
+        "index_url": ini("workspace_index_url"),
+        "find_links": ini("workspace_find_links"),
+        "offline": ini("workspace_offline"),
+        "extras": ini("workspace_extras"),
+    }
+    return options, inis
+
+
+class WorkspaceSession:
+    """What the core handed back for one pytest run: the selection, envs and results.
+    It decides nothing itself (like pytest-xdist's ``DSession`` beside its plugin)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.started = time.time()
+        self.mode = config.getoption("workspace_env")
+        self.selection: Selection | None = None
+        self._workspace: Workspace | None = None
+        self._results: Results | None = None
+        # An empty payload: the controller selected nothing, and neither does a worker.
+        worker = getattr(config, "workerinput", {}).get("workspace") or None
+        try:
+            self._configure(worker)
+        except Exception as error:
+            from .errors import WorkspaceError
+
+            if isinstance(error, WorkspaceError):
+                raise pytest.UsageError(str(error)) from None
+            raise
+
+    def _configure(self, worker: dict[str, Any] | None) -> None:
+        config = self.config
+        if worker is None:
+            # Empty values are ignored: one CI job template can pass --bundle= and
+            # --upgrade-path= from a matrix entry that has only one of them.
+            bundles = [v for v in config.getoption("bundle") if v] or config.getini(
+                "workspace_bundles"
+            )
+            combinations = [v for v in config.getoption("combination") if v]
+            upgrades = [v for v in config.getoption("upgrade_path") if v] or config.getini(
+                "workspace_upgrade_paths"
+            )
+            if not (bundles or combinations or upgrades):
+                return  # nothing selected: import nothing more
+        from .workspace import Request
+
+        if worker is not None:
+            self.started = worker["started"]
+            request = Request.from_payload(worker)
+        else:
+            rebuild = self.started if config.getoption("workspace_rebuild") else None
+            request = Request(tuple(bundles), tuple(combinations), tuple(upgrades), rebuild)
+        workspace = self.workspace(worker["matrix"] if worker else None)
+        what = (
+            "--bundle"
+            if request.bundles
+            else ("--combination" if request.combinations else "--upgrade-path")
+        )
+        from .errors import WorkspaceError
+
+        try:
+            workspace.matrix  # noqa: B018 - load it now, for a message that names the option
+        except WorkspaceError as error:
+            raise WorkspaceError(f"{what} needs a matrix file: {error}") from None
+        self.selection = workspace.select(request)
+        workspace.cache  # noqa: B018 - bad cache settings are usage errors, before any test
+        if self.mode == "current" and worker is None:
+            if len(self.selection.bundles) != 1:
+                raise WorkspaceError(
+                    "--workspace-env current checks the running environment against one "
+                    f"bundle; got {len(self.selection.bundles)}"
+                )
+            workspace.check_current(self.selection.bundles[0], sources=self.selection.sources)
+
+    def workspace(self, matrix: str | None = None) -> Workspace:
+        if self._workspace is None:
+            from .workspace import Settings, Workspace
+
+            options, inis = _settings_layers(self.config)
+            fixed: dict[str, Any] = {"hint": "--workspace-matrix PATH"}
+            if matrix is not None:
+                fixed["matrix"] = matrix
+            settings = Settings.layered(
+                options,
+                inis,
+                rootdir=Path(str(self.config.rootpath)),
+                search=(Path(self.config.invocation_params.dir),),
+                **fixed,
+            )
+            self._workspace = Workspace(settings)
+        return self._workspace
+
+    @property
+    def matrix(self) -> Matrix:
+        return self.workspace().matrix
+
+    @property
+    def strict(self) -> bool:
+        return self.workspace().settings.strict
+
+    @property
+    def results(self) -> Results:
+        if self._results is None:
+            from .results import Results
+
+            self._results = Results()
+        return self._results
+
+    def payload(self) -> dict[str, Any]:
+        """What workers need to agree with the controller (plain data for execnet)."""
+        if self.selection is None:
+            return {}
+        return {
+            **self.selection.request.to_payload(),
+            "started": self.started,
+            "matrix": str(self.matrix.path),
+        }
+
+    # -- envs ------------------------------------------------------------------------------
+
+    def env_for(
+        self, chosen: Bundle, *, extras: Sequence[str] = (), private: Path | None = None
+    ) -> Env:
+        from .results import EnvRecord
+
+        workspace = self.workspace()
+        sources = self.selection.sources if self.selection else None
+        if private is not None:
+            return workspace.private_env(chosen, private, sources=sources, extras=extras)
+        if self.mode == "current":
+            return workspace.current_env(chosen, sources=sources)
+        rebuild = self.selection.request.rebuild_before if self.selection else None
+        env = workspace.env(chosen, sources=sources, extras=extras, rebuild_before=rebuild)
+        self.results.remember_env(
+            EnvRecord(
+                chosen.name,
+                env.key,
+                workspace.installer.name,
+                env.fresh,
+                env.build_seconds,
+                env.pins,
+            )
+        )
+        return env
+
+    # -- collection ------------------------------------------------------------------------
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        own = {
+            name.strip()
+            for mark in metafunc.definition.iter_markers("parametrize")
+            for name in (mark.args[0].split(",") if isinstance(mark.args[0], str) else mark.args[0])
+        }
+        if "bundle" in metafunc.fixturenames and "bundle" not in own:
+            metafunc.parametrize("bundle", self._bundle_params(metafunc), indirect=True)
+        if "upgrade_path" in metafunc.fixturenames and "upgrade_path" not in own:
+            metafunc.parametrize("upgrade_path", self._upgrade_params(), indirect=True)
+
+    def _bundle_params(self, metafunc: pytest.Metafunc) -> list[Any]:
+        if self.selection is None or not self.selection.bundles:
+            return [pytest.param(None, marks=pytest.mark.skip(reason=NO_BUNDLE), id="no-bundle")]
+        chosen = list(self.selection.bundles)
+        patterns = [p for mark in metafunc.definition.iter_markers("bundles") for p in mark.args]
+        if patterns:
+            chosen = [b for b in chosen if any(fnmatch.fnmatchcase(b.name, p) for p in patterns)]
+            if not chosen:
+                why = f"no selected bundle matches bundles({', '.join(map(repr, patterns))})"
+                return [pytest.param(None, marks=pytest.mark.skip(reason=why), id="no-bundle")]
+        requirements = [
+            (name, text, _marker_range(name, text))
+            for mark in metafunc.definition.iter_markers("workspace")
+            for name, text in mark.kwargs.items()
+        ]
+        params = []
+        for candidate in chosen:
+            reason = _unmet(candidate, requirements)
+            marks = [pytest.mark.skip(reason=reason)] if reason else []
+            params.append(pytest.param(candidate, marks=marks, id=candidate.name))
+        return params
+
+    def _upgrade_params(self) -> list[Any]:
+        if self.selection is None or not self.selection.upgrades:
+            return [pytest.param(None, marks=pytest.mark.skip(reason=NO_UPGRADE), id="no-path")]
+        return [
+            pytest.param(
+                path,
+                marks=[pytest.mark.xfail(reason=path.xfail)] if path.xfail else [],
+                id=path.id,
+            )
+            for path in self.selection.upgrades
+        ]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        if not self.selection:
+            return
+        from .matrix import Bundle, UpgradePath
+
+        # user_properties travel with every report (to the xdist controller, to JUnit XML).
+        for item in items:
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            chosen = params.get("bundle")
+            if isinstance(chosen, Bundle):
+                item.user_properties.append(("workspace_bundle", chosen.name))
+                pins = ",".join(f"{pin.key}={pin.version}" for pin in chosen.pins)
+                item.user_properties.append(("workspace_pins", pins))
+            path = params.get("upgrade_path")
+            if isinstance(path, UpgradePath):
+                item.user_properties.append(("workspace_upgrade_path", path.id))
+
+    # -- results ---------------------------------------------------------------------------
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not self.selection:
+            return
+        from .results import classify
+
+        properties = {name: str(value) for name, value in report.user_properties}
+        chosen = properties.get("workspace_bundle")
+        path = properties.get("workspace_upgrade_path")
+        if chosen is None and path is None:
+            return
+        outcome = classify(report.when, report.passed, report.skipped, hasattr(report, "wasxfail"))
+        self.results.record(
+            report.nodeid,
+            outcome,
+            report.duration,
+            when=report.when,
+            bundle=chosen,
+            upgrade_path=path,
+        )
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        if not self.selection:
+            return []
+        workspace = self.workspace()
+        installer = workspace.installer
+        lines = [
+            f"workspace: matrix {self.matrix.path}, installer {installer.name} "
+            f"{installer.version()}, cache {workspace.cache.root}"
+            + (", running environment (--workspace-env current)" if self.mode == "current" else "")
+        ]
+        for chosen in self.selection.bundles:
+            pins = ", ".join(str(pin) for pin in chosen.pins)
+            lines.append(f"workspace: bundle {chosen.name}: {pins}")
+        for path in self.selection.upgrades:
+            lines.append(
+                f"workspace: upgrade path {path.id}"
+                + (f" (xfail: {path.xfail})" if path.xfail else "")
+            )
+        for component, source in self.selection.sources.items():
+            lines.append(f"workspace: {component} from local checkout {source} (editable)")
+        lines.extend(f"workspace: {note}" for note in self.selection.notes)
+        return lines
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            if self._results is not None:
+                workeroutput["workspace_envs"] = {
+                    label: vars(record) for label, record in self._results.envs.items()
+                }
+            return
+        target = self.config.getoption("workspace_report")
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if not self.selection or not (target or summary):
+            return
+        from .report import merge, render_markdown
+        from .results import results_document
+
+        document = results_document(
+            matrix=str(self.matrix.path),
+            installer=self.workspace().installer.name,
+            started=self.started,
+            finished=time.time(),
+            results=list(self.results.tests.values()),
+            bundles={b.name: b.versions() for b in self.selection.bundles},
+            upgrades={p.id: (p.source.label, p.target.label) for p in self.selection.upgrades},
+            envs=self.results.envs,
+        )
+        if target:
+            import json
+
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            Path(target).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        if summary:
+            # GitHub Actions shows this file on the run's page; append, never replace.
+            merged = merge([("this run", document)])
+            with open(summary, "a", encoding="utf-8") as stream:
+                stream.write(render_markdown(merged, "pytest-workspace") + "\n")
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.selection or hasattr(self.config, "workerinput"):
+            return
+        from .report import summary_lines
+
+        lines = summary_lines(
+            list(self.results.tests.values()),
+            [chosen.name for chosen in self.selection.bundles],
+            [path.id for path in self.selection.upgrades],
+            self.results.envs,
+        )
+        terminalreporter.section("workspace")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+    def remember_env(self, record: EnvRecord) -> None:
+        self.results.remember_env(record)
+
+
+SESSION = pytest.StashKey[WorkspaceSession]()
+
+
+def _marker_range(component: str, text: str) -> Any:
+    from .ranges import parse_range
+
+    try:
+        return parse_range(text)
+    except ValueError as error:
+        raise pytest.UsageError(f"workspace({component}={text!r}): {error}") from None
+
+
+def _unmet(chosen: Bundle, requirements: Sequence[tuple[str, str, Any]]) -> str | None:
+    from .ranges import render
+
+    for component, text, specifier in requirements:
+        pins = [pin for pin in chosen.pins if component in (pin.component, pin.key)]
+        if not pins:
+            return f"bundle {chosen.name} has no {component} (test needs {component} {text})"
+        for pin in pins:
+            if not specifier.contains(pin.version, prereleases=True):
+                expanded = render(specifier)
+                shown = text if expanded == text else f"{text} ({expanded})"
+                return f"bundle {chosen.name} has {pin}, test needs {component} {shown}"
+    return None
