@@ -4,7 +4,7 @@ selected, and the CLI's start-up, each beside its floor.
 Run: python benchmarks/bench_startup.py [--rounds N]
 
 Runs are paired and interleaved (A, B, A, B, ...) so that a noisy neighbour hits both
-sides alike; each figure is the median of the per-round differences, with min–max.
+sides alike; each figure is the median of the per-round differences, with min and max.
 The pytest baseline loads no plugin at all (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``), so
 unrelated plugins (hypothesis alone costs 0.6 s under ``PYTHONDONTWRITEBYTECODE``) do
 not hide or inflate our figure; ours is the same run plus ``-p pytest_workspace.plugin``.

@@ -168,14 +168,65 @@ def test_report_without_failures_exits_zero(
     assert "**1/2 bundles green, 0/1 upgrade paths green, 2 not run**" in out
 
 
-def test_bad_results_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+BAD_RESULTS = [
+    ('{"tests": []}', "schema: expected 1 (a pytest-workspace results file), got None"),
+    ("[1, 2]", "(top level): expected a results object (pytest --workspace-report), got [1, 2]"),
+    (
+        '{"schema": 1, "started": "yesterday"}',
+        "started: expected an ISO 8601 timestamp, got 'yesterday'",
+    ),
+    (
+        '{"schema": 1, "started": "2026-01-01T00:00:00", '
+        '"tests": [{"nodeid": "t", "outcome": "exploded"}]}',
+        "tests[0].outcome: expected one of passed, failed, error, skipped, xfailed, xpassed, "
+        "got 'exploded'",
+    ),
+    (
+        '{"schema": 1, "started": "2026-01-01T00:00:00+00:00", "bundles": {"b": {"pins": 5}}}',
+        "bundles.b.pins: expected a table of component versions, got 5",
+    ),
+    (
+        '{"schema": 1, "started": "2026-01-01T00:00:00", "tests": [{"nodeid": 3}]}',
+        "tests[0].nodeid: expected a test id, got 3",
+    ),
+    (
+        '{"schema": 1, "started": "2026-01-01T00:00:00", "upgrade_paths": {"a:b": {"from": "a"}}}',
+        "upgrade_paths.a:b.to: expected a bundle or component@version, got None",
+    ),
+    ("[" * 100000 + "]" * 100000, None),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_RESULTS)
+def test_bad_results_file(
+    text: str, message: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bogus = tmp_path / "x.json"
-    bogus.write_text('{"tests": []}')
+    bogus.write_text(text)
     assert main(["report", str(bogus)]) == 2
-    assert capsys.readouterr().err == (
-        f"pytest-workspace: error: {bogus}: not a pytest-workspace results file "
-        "(pytest --workspace-report)\n"
-    )
+    err = capsys.readouterr().err
+    if message is None:
+        assert err.startswith(f"pytest-workspace: error: {bogus}: cannot read results JSON:")
+    else:
+        assert err == f"pytest-workspace: error: {bogus}: {message}\n"
+
+
+def test_naive_and_aware_timestamps_merge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = {"schema": 1, "tests": [], "upgrade_paths": {}}
+    older = {**base, "started": "2026-01-01T00:00:00", "bundles": {"b": {"pins": {"core": "1"}}}}
+    newer = {
+        **base,
+        "started": "2026-01-02T00:00:00+00:00",
+        "bundles": {"b": {"pins": {"core": "2"}}},
+    }
+    paths = []
+    for name, document in (("a.json", older), ("b.json", newer)):
+        (tmp_path / name).write_text(json.dumps(document))
+        paths.append(str(tmp_path / name))
+    assert main(["report", *paths]) == 0
+    assert "core 2" in capsys.readouterr().out
 
 
 CHANGED = """

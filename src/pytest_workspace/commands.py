@@ -176,18 +176,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     from ._load import load_matrix
     from .discover import find_matrix
     from .report import merge, render_html, render_markdown
+    from .results import check_document
 
     documents = []
     for path in args.results:
         try:
             document = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:
             raise WorkspaceError(f"{path}: cannot read results JSON: {error}") from None
-        if not isinstance(document, dict) or document.get("schema") != 1:
-            raise WorkspaceError(
-                f"{path}: not a pytest-workspace results file (pytest --workspace-report)"
-            )
-        documents.append((str(path), document))
+        documents.append((str(path), check_document(document, str(path))))
     declared_bundles: dict[str, str] = {}
     declared_paths: dict[str, str] = {}
     matrix_path = args.matrix or next(

@@ -173,3 +173,53 @@ def results_document(
             for name, (source, target) in upgrades.items()
         },
     }
+
+
+def check_document(document: object, source: str) -> dict[str, Any]:
+    """Validate a results file (``--workspace-report``) before anything reads it; raise
+    one :class:`~.errors.WorkspaceError` naming the file, the key and what was expected."""
+    from .errors import WorkspaceError
+
+    def fail(key: str, expected: str, value: Any) -> WorkspaceError:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        return WorkspaceError(f"{source}: {key}: expected {expected}, got {shown}")
+
+    if not isinstance(document, dict):
+        raise fail("(top level)", "a results object (pytest --workspace-report)", document)
+    if document.get("schema") != SCHEMA:
+        raise fail("schema", f"{SCHEMA} (a pytest-workspace results file)", document.get("schema"))
+    try:
+        moment = datetime.datetime.fromisoformat(str(document.get("started")))
+    except ValueError:
+        raise fail("started", "an ISO 8601 timestamp", document.get("started")) from None
+    if moment.tzinfo is None:
+        # Written by us in UTC; a hand-made file without an offset is read as UTC too, so
+        # naive and aware timestamps can be ordered together.
+        document = {**document, "started": moment.replace(tzinfo=datetime.timezone.utc).isoformat()}
+    for name in ("bundles", "upgrade_paths"):
+        if not isinstance(document.get(name, {}), dict):
+            raise fail(name, "a table", document.get(name))
+    for name, info in document.get("bundles", {}).items():
+        pins = info.get("pins") if isinstance(info, dict) else None
+        if not isinstance(pins, dict) or not all(isinstance(v, str) for v in pins.values()):
+            raise fail(f"bundles.{name}.pins", "a table of component versions", pins)
+    for name, info in document.get("upgrade_paths", {}).items():
+        for end in ("from", "to"):
+            value = info.get(end) if isinstance(info, dict) else None
+            if not isinstance(value, str):
+                raise fail(f"upgrade_paths.{name}.{end}", "a bundle or component@version", value)
+    tests = document.get("tests", [])
+    if not isinstance(tests, list):
+        raise fail("tests", "an array", tests)
+    for index, test in enumerate(tests):
+        key = f"tests[{index}]"
+        if not isinstance(test, dict) or not isinstance(test.get("nodeid"), str):
+            raise fail(
+                f"{key}.nodeid", "a test id", test.get("nodeid") if isinstance(test, dict) else test
+            )
+        if test.get("outcome") not in OUTCOMES:
+            raise fail(f"{key}.outcome", f"one of {', '.join(OUTCOMES)}", test.get("outcome"))
+        for name in ("bundle", "upgrade_path"):
+            if not isinstance(test.get(name), (str, type(None))):
+                raise fail(f"{key}.{name}", "a name or null", test.get(name))
+    return document
