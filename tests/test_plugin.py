@@ -333,3 +333,17 @@ def test_bad_lock_timeout_is_a_usage_error(
         "ERROR: PYTEST_WORKSPACE_LOCK_TIMEOUT='nan': expected a finite number of seconds "
         ">= 0 (default 900); waits are always bounded"
     ]
+
+
+def test_unwritable_report_is_a_usage_error_before_any_test(
+    project: pytest.Pytester, plugin_cache: Path
+) -> None:
+    blocker = project.path / "file.txt"
+    blocker.write_text("not a directory")
+    target = blocker / "results.json"
+    result = run(project, plugin_cache, "--bundle", "old", f"--workspace-report={target}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line] == [
+        f"ERROR: --workspace-report {target}: {blocker} is not a directory"
+    ]
+    assert "passed" not in result.stdout.str()

@@ -306,3 +306,16 @@ def test_ci_matrix_unknown_changed_component(
         "pytest-workspace: error: --changed: unknown component 'cor'; known: "
         "acme-ext-x, core, ext, platform\n"
     )
+
+
+def test_markdown_escapes_what_a_name_could_inject() -> None:
+    from pytest_workspace.report import Merged, Row, render_markdown
+
+    row = Row("bundle", "evil|<img src=x>", "core 1.0 | <b>x</b>", started=None)
+    row.failures["m.py"] = ["m.py::test[`|`]"]
+    text = render_markdown(Merged([row], []))
+    assert "**evil\\|&lt;img src=x&gt;**<br>core 1.0 \\| &lt;b&gt;x&lt;/b&gt;" in text
+    (table_row,) = [line for line in text.splitlines() if line.startswith("| **evil")]
+    assert "<" not in table_row.replace("<br>", "")
+    # Failing tests are listed in code spans, where nothing is rendered as HTML.
+    assert "- `evil|<img src=x>`: `` m.py::test[`|`] ``" in text

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import html
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -208,6 +209,19 @@ def _cell_text(counter: Counter[str] | None) -> str:
     return ", ".join(f"{counter[o]} {o}" for o in OUTCOMES if counter[o])
 
 
+def _md(text: str) -> str:
+    """Table-cell text: HTML escaped (GitHub renders inline HTML) and ``|`` escaped."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """An inline code span that no backtick or newline in ``text`` can break out of."""
+    longest = max((len(part) for part in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {text} " if longest else text
+    return f"{fence}{padded.replace(chr(10), ' ')}{fence}"
+
+
 def render_markdown(merged: Merged, title: str = "Compatibility matrix") -> str:
     """A GitHub-flavoured table for a PR comment or ``$GITHUB_STEP_SUMMARY``."""
     marks = {GREEN: "✅ passing", RED: "❌ failing", NOT_RUN: "⚪ not run"}
@@ -222,13 +236,14 @@ def render_markdown(merged: Merged, title: str = "Compatibility matrix") -> str:
     ]
     for row in merged.rows:
         cells = [_cell_text(row.cells.get(module)) for module in merged.modules]
-        label = f"**{row.name}**<br>{row.detail}" if row.detail else f"**{row.name}**"
+        name, detail = _md(row.name), _md(row.detail)
+        label = f"**{name}**<br>{detail}" if detail else f"**{name}**"
         ran = _shown(row.started)
         lines.append("| " + " | ".join([label, marks[row.status], *cells, ran]) + " |")
     failures = [(row, ids) for row in merged.rows for ids in row.failures.values()]
     if failures:
         lines += ["", "Failing tests:", ""]
-        lines += [f"- `{row.name}`: `{test}`" for row, ids in failures for test in ids]
+        lines += [f"- {_code(row.name)}: {_code(test)}" for row, ids in failures for test in ids]
     return "\n".join(lines) + "\n"
 
 

@@ -138,6 +138,8 @@ class WorkspaceSession:
         except WorkspaceError as error:
             raise WorkspaceError(f"{what} needs a matrix file: {error}") from None
         self.selection = workspace.select(request)
+        if worker is None:
+            _check_report_target(config.getoption("workspace_report"))
         workspace.cache  # noqa: B018 - bad cache settings are usage errors, before any test
         if self.mode == "current" and worker is None:
             if len(self.selection.bundles) != 1:
@@ -384,6 +386,31 @@ class WorkspaceSession:
 
 
 SESSION = pytest.StashKey[WorkspaceSession]()
+
+
+def _check_report_target(target: str | None) -> None:
+    """Fail at the start, not after the tests ran, when the report cannot be written."""
+    if not target:
+        return
+    from .errors import WorkspaceError
+
+    path = Path(target)
+    parent = path.parent
+    problem = None
+    if parent.exists() and not parent.is_dir():
+        problem = f"{parent} is not a directory"
+    elif path.is_dir():
+        problem = "it is a directory"
+    else:
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            problem = f"cannot create {parent}: {error.strerror}"
+        else:
+            if not os.access(parent, os.W_OK):
+                problem = f"{parent} is not writable"
+    if problem:
+        raise WorkspaceError(f"--workspace-report {target}: {problem}")
 
 
 def _marker_range(component: str, text: str) -> Any:
