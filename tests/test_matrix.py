@@ -486,3 +486,77 @@ def test_loader_raises_only_project_errors(
         matrix.check()
         problem = "loaded"
     assert problem  # a message, never empty; any other exception fails the test
+
+
+BUNDLE_NAME = "expected a bundle name (letters, digits, . _ -), got"
+CLAUSE_NAME = "expected a component name, or min-<component> (letters, digits, . _ -), got"
+NAMES = [
+    ('[bundles."bad\\nname"]\ncore = "1.0"\n', f"bundles.'bad\\nname': {BUNDLE_NAME} 'bad\\nname'"),
+    (
+        '[bundles."a\\u001b[31m"]\ncore = "1.0"\n',
+        f"bundles.'a\\x1b[31m': {BUNDLE_NAME} 'a\\x1b[31m'",
+    ),
+    ('[bundles."x\\u202ey"]\ncore = "1.0"\n', f"bundles.'x\\u202ey': {BUNDLE_NAME} 'x\\u202ey'"),
+    (
+        '[bundles.all]\ncore = "1.0"\n',
+        f"bundles.all: {BUNDLE_NAME} 'all' (it selects every bundle)",
+    ),
+    ('[bundles."s*"]\ncore = "1.0"\n', f"bundles.'s*': {BUNDLE_NAME} 's*'"),
+    (
+        '[index]\nfind-links = ["--index-url=http://evil"]\n',
+        "index.find-links[0]: expected a path or a URL, got '--index-url=http://evil'",
+    ),
+    ('[index]\nurl = "-q"\n', "index.url: expected an http(s) or file URL, got '-q'"),
+    (
+        '[compatibility.core]\n"1.0.0" = { "min-" = "1.0" }\n',
+        f"compatibility.core.\"1.0.0\".'min-': {CLAUSE_NAME} 'min-'",
+    ),
+    (
+        '[compatibility.core]\n"1.0.0" = { ",,," = "^1.0" }\n',
+        f"compatibility.core.\"1.0.0\".',,,': {CLAUSE_NAME} ',,,'",
+    ),
+]
+ENDPOINTS = ["@1.0", "a b@1.0", "x;touch@1.0", "pkg[extra]@1.0"]
+
+
+@pytest.mark.parametrize(("text", "message"), NAMES)
+def test_names_are_validated_with_their_key_path(
+    text: str, message: str, write_matrix: WriteMatrix
+) -> None:
+    path = write_matrix(text)
+    assert errors_of(path) == [f"{path}: {message}"]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_bad_upgrade_endpoints_are_rejected(endpoint: str, write_matrix: WriteMatrix) -> None:
+    path = write_matrix(f'[bundles.b]\ncore = "1.0"\n[[upgrades]]\nfrom = "b"\nto = "{endpoint}"\n')
+    assert errors_of(path) == [
+        f'{path}: upgrades[0].to: expected "component@version" with a component name '
+        f"(letters, digits, . _ -), got {endpoint!r}"
+    ]
+
+
+def test_same_ends_and_duplicate_paths_are_findings(write_matrix: WriteMatrix) -> None:
+    matrix = load_matrix(
+        write_matrix(
+            """
+            [bundles.a]
+            core = "1.0"
+            [bundles.b]
+            core = "2.0"
+            [[upgrades]]
+            from = "a"
+            to = "b"
+            [[upgrades]]
+            from = "a"
+            to = "b"
+            [[upgrades]]
+            from = "b"
+            to = "b"
+            """
+        )
+    )
+    assert findings(matrix) == [
+        "upgrades[1]: a:b is declared twice (also upgrades[0])",
+        "upgrades[2]: b:b goes from and to the same place",
+    ]

@@ -44,6 +44,7 @@ __all__ = ["load_matrix"]
 TOP_LEVEL = ("components", "compatibility", "bundles", "index", "upgrades")
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
+_URL = re.compile(r"^(https?|file)://[^\s]+$")
 T = TypeVar("T")
 
 
@@ -191,6 +192,13 @@ class _Loader:
         rules: dict[str, tuple[Rule, ...]] = {}
         for component, rows in table.items():
             key = f"compatibility.{component}"
+            if not NAME.match(component):
+                self.error(
+                    f"compatibility.{component!r}",
+                    f"expected a component name (letters, digits, . _ -), got {component!r}",
+                    file,
+                )
+                continue
             if not isinstance(rows, dict):
                 self.error(key, f"expected a table of version rows, got {kind_of(rows)}", file)
                 continue
@@ -229,6 +237,14 @@ class _Loader:
             if not isinstance(value, str):
                 self.error(entry, f"expected a version range string, got {kind_of(value)}", file)
                 continue
+            if not NAME.match(name.removeprefix("min-")):
+                self.error(
+                    f"{key}.{name!r}",
+                    "expected a component name, or min-<component> (letters, digits, . _ -), "
+                    f"got {name!r}",
+                    file,
+                )
+                continue
             if name.startswith("min-"):
                 minimum = self.attempt(entry, parse_version, value, file=file)
                 if minimum is not None:
@@ -252,6 +268,14 @@ class _Loader:
         bundles: dict[str, Bundle] = {}
         for name, value, dotted in _flatten(table):
             key = f"bundles.{name}"
+            if not NAME.match(name) or name == "all":
+                shown = "'all' (it selects every bundle)" if name == "all" else repr(name)
+                self.error(
+                    f"bundles.{name!r}" if not NAME.match(name) else key,
+                    f"expected a bundle name (letters, digits, . _ -), got {shown}",
+                )
+                self.broken.add(name)
+                continue
             if not isinstance(value, dict):
                 self.error(key, f"expected a table, got {kind_of(value)}")
                 continue
@@ -395,6 +419,16 @@ class _Loader:
         if not isinstance(links, list) or not all(isinstance(link, str) for link in links):
             self.error("index.find-links", f"expected a list of paths or URLs, got {links!r}")
             links = []
+        if url is not None and not _URL.match(url):
+            self.error("index.url", f"expected an http(s) or file URL, got {url!r}")
+            url = None
+        for position, link in enumerate(links):
+            if not link or link.startswith("-") or any(ord(c) < 32 for c in link):
+                # An entry like "--index-url=..." would reach the installer as an option.
+                self.error(
+                    f"index.find-links[{position}]", f"expected a path or a URL, got {link!r}"
+                )
+                links = []
         resolved = tuple(
             link if "://" in link else str((self.path.parent / link).resolve()) for link in links
         )
@@ -435,6 +469,11 @@ def _endpoint(
     pins = []
     for item in text.split(","):
         name, _, version = item.strip().partition("@")
+        if not NAME.match(name):
+            raise ValueError(
+                f'expected "component@version" with a component name (letters, digits, '
+                f". _ -), got {item.strip()!r}"
+            )
         component = components.get(name) or Component(name, name)
         if component.family:
             pins.append(make_member(component, version))

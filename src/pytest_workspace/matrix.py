@@ -367,8 +367,21 @@ class Matrix:
                         f"out of support since {bundle.lts_until.isoformat()} (lts-until)",
                     )
                 )
+        first: dict[str, int] = {}
         for index, path in enumerate(self.upgrades):
-            notices.extend(self._check_upgrade(path, f"upgrades[{index}]", invalid))
+            key = f"upgrades[{index}]"
+            if path.id in first:
+                notices.append(
+                    Notice(
+                        "error",
+                        key,
+                        f"{path.id} is declared twice (also upgrades[{first[path.id]}])",
+                    )
+                )
+            first.setdefault(path.id, index)
+            if path.source.label == path.target.label:
+                notices.append(Notice("error", key, f"{path.id} goes from and to the same place"))
+            notices.extend(self._check_upgrade(path, key, invalid))
         return notices
 
     def _check_upgrade(self, path: UpgradePath, key: str, invalid: set[str]) -> list[Notice]:
