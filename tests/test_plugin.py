@@ -347,3 +347,17 @@ def test_unwritable_report_is_a_usage_error_before_any_test(
         f"ERROR: --workspace-report {target}: {blocker} is not a directory"
     ]
     assert "passed" not in result.stdout.str()
+
+
+def test_xfail_path_whose_env_cannot_be_built_is_an_error(
+    project: pytest.Pytester, plugin_cache: Path, wheelhouse: Path
+) -> None:
+    project.makefile(
+        ".toml",
+        versions=MATRIX.format(links=str(wheelhouse))
+        + '[bundles.ghost]\ncore = "9.9.9"\n'
+        + '[[upgrades]]\nfrom = "ghost"\nto = "new"\nxfail = "known broken"\n',
+    )
+    result = run(project, plugin_cache, "--upgrade-path", "ghost:new", "-k", "test_upgrade")
+    result.assert_outcomes(errors=1)
+    assert "xfailed" not in result.stdout.str()
