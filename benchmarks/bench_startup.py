@@ -13,6 +13,7 @@ not hide or inflate our figure; ours is the same run plus ``-p pytest_workspace.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -92,11 +93,20 @@ def main() -> None:
         cli = [python, "-m", "pytest_workspace"]
         bare = [python, "-c", "pass"]
         subprocess.run([*cli, "env", "b", "--offline"], env=base, cwd=tmp, check=True)
+        # 100 complete envs for `cache list` (copies of the real manifest, their own keys).
+        envs = tmp / "cache" / "envs"
+        (built,) = [path for path in envs.iterdir() if path.is_dir()]
+        manifest = json.loads((built / "pytest-workspace.json").read_text())
+        for index in range(99):
+            fake = envs / f"{index:020d}"
+            fake.mkdir(mode=0o700)
+            (fake / "pytest-workspace.json").write_text(json.dumps({**manifest, "key": fake.name}))
         for label, argv in (
             ("CLI --help", [*cli, "--help"]),
             ("CLI --version", [*cli, "--version"]),
             ("CLI bundles", [*cli, "bundles"]),
             ("CLI env b (cache hit)", [*cli, "env", "b", "--offline"]),
+            ("CLI cache list (100 envs)", [*cli, "cache", "list"]),
         ):
             paired(f"{label} vs python -c pass", bare, argv, base, tmp, args.rounds)
 

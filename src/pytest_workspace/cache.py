@@ -23,14 +23,18 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .env import Env, Kind, python_in, read_installed, verify
+from ._paths import python_in
 from .errors import EnvError, LockTimeout, UntrustedCacheError, WorkspaceError
-from .installers import Installer, InstallFailed, get_installer
 from .manifest import MANIFEST, Manifest, integrity_files, unshared_size, write_atomic
-from .matrix import versions
-from .spec import EnvSpec
 from .trust import LOCK_TIMEOUT_ENV, InUse, check_trusted, hold, locked, unused, wipe
+
+if TYPE_CHECKING:
+    # Listing and pruning read manifests only; building and reuse import the rest.
+    from .env import Env, Kind
+    from .installers import Installer
+    from .spec import EnvSpec
 
 __all__ = ["CacheEntry", "EnvCache", "Manifest", "default_cache_root"]
 
@@ -153,7 +157,7 @@ class EnvCache:
         count as stale: ``--workspace-rebuild`` passes the session start, so every
         xdist worker agrees and each env is still rebuilt only once.
         """
-        backend = installer if isinstance(installer, Installer) else get_installer(installer)
+        backend = _installer(installer)
         path = self.path_for(spec, backend)
         self._prepare()
         env = self._load(path, spec, backend, rebuild_before)
@@ -175,7 +179,7 @@ class EnvCache:
     ) -> Env:
         """Build a fresh env at ``path`` for one user that may change it (upgrade paths).
         Packages come from the installer's warm cache, so this is fast with uv."""
-        backend = installer if isinstance(installer, Installer) else get_installer(installer)
+        backend = _installer(installer)
         self._prepare()
         return self._build(path, spec, backend, kind=kind, shared=False)
 
@@ -204,12 +208,17 @@ class EnvCache:
         with contextlib.suppress(OSError):
             os.utime(path / MANIFEST)  # last used, for ``cache prune``
         hold(path, shared=self.shared)
+        from .env import Env
+
         return Env(path, spec, manifest=manifest, installer=installer, pycache=self.pycache)
 
     def _build(
         self, path: Path, spec: EnvSpec, installer: Installer, *, kind: Kind, shared: bool
     ) -> Env:
         from .diagnose import explain
+        from .env import Env, read_installed, verify
+        from .installers import InstallFailed
+        from .matrix import versions
 
         started = time.perf_counter()
         wipe(path)
@@ -355,3 +364,9 @@ class EnvCache:
                 continue
             removed.append(entry)
         return removed
+
+
+def _installer(installer: Installer | str | None) -> Installer:
+    from .installers import Installer, get_installer
+
+    return installer if isinstance(installer, Installer) else get_installer(installer)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ._names import normalize
+from ._paths import bin_dir, python_in, site_packages
 from .errors import EnvError, InstallError
 from .matrix import Pin, versions
 from .spec import EnvSpec
@@ -48,20 +49,6 @@ class CommandError(subprocess.CalledProcessError):
             f"command failed with exit code {self.returncode}: {command}\n"
             f"--- stdout ---\n{self.stdout or ''}\n--- stderr ---\n{self.stderr or ''}"
         )
-
-
-def bin_dir(path: Path) -> Path:
-    return path / ("Scripts" if sys.platform == "win32" else "bin")
-
-
-def python_in(path: Path) -> Path:
-    return bin_dir(path) / ("python.exe" if sys.platform == "win32" else "python")
-
-
-def site_packages(path: Path) -> list[Path]:
-    if sys.platform == "win32":
-        return [path / "Lib" / "site-packages"]
-    return sorted(path.glob("lib/*/site-packages"))
 
 
 class Distributions(dict[str, str]):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .env import python_in, site_packages
+from ._paths import python_in, site_packages
 
 __all__ = ["MANIFEST", "SCHEMA", "Manifest", "integrity_files", "unshared_size", "write_atomic"]
 
