@@ -119,14 +119,18 @@ def integrity_files(path: Path) -> list[str]:
     every distribution's metadata directory and top-level modules."""
     files = {str(python_in(path).relative_to(path)), "pyvenv.cfg"}
     for site in site_packages(path):
+        prefix = str(site.relative_to(path))
+        tops: set[str] = set()
         for info in site.glob("*.dist-info"):
-            files.add(str(info.relative_to(path)))
+            files.add(f"{prefix}/{info.name}")
             with contextlib.suppress(OSError):
-                for line in (info / "RECORD").read_text(encoding="utf-8").splitlines():
-                    top = line.split(",", 1)[0].split("/", 1)[0]
-                    wanted = top and not top.startswith("..") and not top.endswith(".pth")
-                    if wanted and not top.endswith(".dist-info") and (site / top).exists():
-                        files.add(str((site / top).relative_to(path)))
+                record = (info / "RECORD").read_text(encoding="utf-8")
+                tops.update(line.split(",", 1)[0].split("/", 1)[0] for line in record.splitlines())
+        # Scripts live outside site-packages (``../../bin``); .pth files are optional.
+        for top in tops:
+            ours = top and not top.startswith("..") and not top.endswith((".dist-info", ".pth"))
+            if ours and os.path.lexists(site / top):
+                files.add(f"{prefix}/{top}")
     return sorted(files)
 
 
