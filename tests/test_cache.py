@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ import pytest
 from pytest_workspace import load_matrix
 from pytest_workspace.cache import EnvCache, lock_timeout
 from pytest_workspace.env import Env
-from pytest_workspace.errors import UntrustedCacheError, WorkspaceError
+from pytest_workspace.errors import EnvError, UntrustedCacheError, WorkspaceError
 from pytest_workspace.installers import Installer, PipInstaller, UvInstaller, get_installer
 from pytest_workspace.manifest import MANIFEST
 from pytest_workspace.matrix import Matrix
@@ -469,3 +469,95 @@ def test_deleted_module_is_noticed_on_reuse(
     again = EnvCache(cache.root).get(spec, "uv")
     assert again.fresh
     assert again.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "1.0.0\n"
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 96 KiB tmpfs: a real ENOSPC. Needs root and a kernel that allows the mount."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=96k,mode=0700", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_full_disk_is_one_line_and_leaves_no_half_built_env(
+    pwt_matrix: Matrix, offline: IndexOptions, tiny_disk: Path
+) -> None:
+    cache = EnvCache(tiny_disk / "cache")
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    with pytest.raises(EnvError) as info:
+        cache.get(spec, "uv")
+    assert str(info.value) in (
+        f"cannot create env old: no space left on device under {cache.root}",
+        "cannot install bundle old: no space left on device",
+    )
+    assert [p.name for p in cache.envs_dir.iterdir() if p.is_dir()] == []
+
+
+def test_manifest_that_cannot_be_written_fails_the_build_cleanly(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documented injection point: the one function that writes manifests."""
+    import pytest_workspace.cache
+
+    def full(path: Path, text: str, *, readable: bool = False) -> None:
+        raise OSError(28, "No space left on device", str(path))
+
+    cache = EnvCache(tmp_path / "cache")
+    cache.get(spec_for(pwt_matrix, "new", index=offline), "uv")  # the cache itself is ready
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    with monkeypatch.context() as patch:
+        patch.setattr(pytest_workspace.cache, "write_atomic", full)
+        with pytest.raises(EnvError) as info:
+            cache.get(spec, "uv")
+    path = cache.path_for(spec, get_installer("uv"))
+    assert str(info.value) == (
+        f"cannot write the manifest of env old: [Errno 28] No space left on device: "
+        f"'{path / MANIFEST}'"
+    )
+    assert not path.exists()
+    assert cache.get(spec, "uv").fresh
+
+
+def _as_another_user(work: Callable[[], str]) -> str:
+    """Run ``work`` in a forked child that has dropped to uid/gid 4242; return what it says."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.setgid(4242)
+            os.setuid(4242)
+            try:
+                said = work()
+            except WorkspaceError as error:
+                said = f"error: {error}"
+            except BaseException as error:
+                said = f"traceback: {type(error).__name__}: {error}"
+            os.write(write, said.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    said = os.read(read, 65536).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    return said
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another uid")
+def test_prune_as_another_user_is_one_clear_error(
+    pwt_matrix: Matrix, wheelhouse: Path, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    path = build_elsewhere(pwt_matrix, cache.root, wheelhouse, "old")
+    said = _as_another_user(lambda: repr(EnvCache(cache.root).prune(max_size=0)))
+    assert said.startswith(f"error: cannot use the env cache at {cache.root}: [Errno 13]"), said
+    assert (path / MANIFEST).is_file()

@@ -58,3 +58,19 @@ def test_names_and_versions_are_validated_before_any_command(
     with pytest.raises(SelectionError) as info:
         installer.install(tmp_path / "python", ["pwt-core==1.0; rm -rf /"], offline)
     assert str(info.value) == "not a valid PEP 508 requirement: 'pwt-core==1.0; rm -rf /'"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_unreachable_index_is_named_as_such(
+    backend: str, pwt_matrix: Matrix, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Port 9 (discard) on loopback: nothing listens, so the connection is refused at once.
+    monkeypatch.setenv("PIP_RETRIES", "1")
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    index = IndexOptions(index_url="http://127.0.0.1:9/simple")
+    with pytest.raises(InstallError) as info:
+        EnvCache(tmp_path / "cache").get(spec_for(pwt_matrix, "old", index=index), backend)
+    assert str(info.value).startswith(
+        "cannot install bundle old: the package index is unreachable "
+        "(index http://127.0.0.1:9/simple): Connection refused"
+    )

@@ -215,7 +215,7 @@ class EnvCache:
     def _build(
         self, path: Path, spec: EnvSpec, installer: Installer, *, kind: Kind, shared: bool
     ) -> Env:
-        from .diagnose import explain
+        from .diagnose import disk_full, explain
         from .env import Env, read_installed, verify
         from .installers import InstallFailed
         from .matrix import versions
@@ -259,6 +259,10 @@ class EnvCache:
                 raise EnvError(f"cannot write the manifest of env {spec.label}: {error}") from None
         except InstallFailed as failure:
             wipe(path)
+            if disk_full(failure.output):
+                raise EnvError(
+                    f"cannot create env {spec.label}: no space left on device under {self.root}"
+                ) from None
             raise EnvError(f"cannot create env {spec.label}: {failure}\n{failure.output}") from None
         except BaseException:
             # Never leave a half-built env behind, whatever stopped the build.

@@ -78,6 +78,34 @@ def missing(output: str, distribution: str) -> bool:
     return any(re.search(pattern, output, re.IGNORECASE) for pattern in patterns)
 
 
+_UNREACHABLE = (
+    # pip: "... after connection broken by 'NewConnectionError(...: Failed to establish a
+    # new connection: [Errno 111] Connection refused')'"
+    re.compile(r"Failed to establish a new connection: (?:\[Errno -?\d+\] )?([^'\")]+)"),
+    re.compile(r"(?:ConnectTimeoutError|ReadTimeoutError)\(.*?, '([^']+)'"),
+    # uv: "Failed to fetch: URL", then "Caused by: ... tcp connect error ... (os error 111)"
+    re.compile(r"(?m)^\s*(?:Caused by|cause):\s*((?:Connection refused|dns error|"
+    r"failed to lookup address|operation timed out|tcp connect error)[^\n]*)"),
+)
+
+
+_FULL = re.compile(r"No space left on device|os error 28\b|Errno 28\b")
+
+
+def disk_full(output: str) -> bool:
+    """Whether an installer failed because the disk is full."""
+    return bool(_FULL.search(output))
+
+
+def unreachable(output: str) -> str | None:
+    """Why the installer could not reach the index, if that is what its output says."""
+    for pattern in _UNREACHABLE:
+        found = pattern.findall(output)
+        if found:
+            return str(found[-1]).strip().rstrip(".")
+    return None
+
+
 def explain(
     failure: InstallFailed, pins: Sequence[Pin], label: str, kind: str, index: IndexOptions
 ) -> InstallError:
@@ -97,6 +125,14 @@ def explain(
                 f"requires {conflict.requirement}{conflict.specifier}, but the {kind} pins "
                 f"{pinned.distribution} {pinned.version}"
             )
+    if disk_full(failure.output):
+        return InstallError(f"cannot install {kind} {label}: no space left on device")
+    reason = unreachable(failure.output)
+    if reason is not None:
+        return InstallError(
+            f"cannot install {kind} {label}: the package index is unreachable "
+            f"({index.describe()}): {reason}"
+        )
     for pin in pins:
         if missing(failure.output, pin.distribution):
             available = find_links_versions(index.find_links, pin.distribution)
