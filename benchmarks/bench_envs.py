@@ -1,9 +1,9 @@
 """Environment build and reuse, ours beside the peers, paired in one run.
 
-Run: python benchmarks/bench_envs.py [--rounds N] [--modules M]
+Run: python benchmarks/bench_envs.py [--rounds N] [--modules M] [--packages P]
 
 Needs the ``uv`` extra and ``nox`` (``pip install -e '.[test]'``). Everything is
-offline: a generated wheelhouse of 6 packages (M modules each, Requires-Dist chains)
+offline: a generated wheelhouse of P packages (default 6) (M modules each, Requires-Dist chains)
 is installed from a local find-links directory, with uv's package cache warm.
 
 Compared, round by round, with a fresh env each time:
@@ -37,16 +37,20 @@ from pytest_workspace.manifest import unshared_size
 from pytest_workspace.spec import IndexOptions, current_interpreter
 from tests.wheels import build_wheel
 
-PACKAGES = ["bench-a", "bench-b", "bench-c", "bench-d", "bench-e", "bench-f"]
+PACKAGES = [f"bench-{letter}" for letter in "abcdef"]
 
 
-def wheelhouse(directory: Path, modules: int) -> list[str]:
+def package_names(count: int) -> list[str]:
+    return [f"bench-{index:02d}" for index in range(count)] if count != 6 else list(PACKAGES)
+
+
+def wheelhouse(directory: Path, modules: int, names: list[str] = PACKAGES) -> list[str]:
     body = "\n".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(40))
     requirements = []
-    for index, name in enumerate(PACKAGES):
+    for index, name in enumerate(names):
         module = name.replace("-", "_")
         files = {f"{module}/m{i}.py": body for i in range(modules)}
-        requires = [f"{PACKAGES[index - 1]}>=1"] if index else []
+        requires = [f"{names[index - 1]}>=1"] if index else []
         build_wheel(directory, name, "1.0.0", requires=requires, files=files)
         requirements.append(f"{name}==1.0.0")
     return requirements
@@ -75,6 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--modules", type=int, default=60)
+    parser.add_argument("--packages", type=int, default=6, help="e.g. 20 for the cache-hit target")
     args = parser.parse_args()
     uv = find_uv()
     if uv is None or shutil.which("nox") is None:
@@ -88,8 +93,9 @@ def main() -> None:
             os.environ.pop(name, None)
         links = tmp / "wheels"
         links.mkdir()
-        requirements = wheelhouse(links, args.modules)
-        pins = "\n".join(f'"{name}" = "1.0.0"' for name in PACKAGES)
+        names = package_names(args.packages)
+        requirements = wheelhouse(links, args.modules, names)
+        pins = "\n".join(f'"{name}" = "1.0.0"' for name in names)
         (tmp / "versions.toml").write_text(f"[bundles.bench]\n{pins}\n")
         matrix = load_matrix(tmp / "versions.toml")
         index = IndexOptions(find_links=(str(links),), offline=True)
@@ -153,7 +159,7 @@ def main() -> None:
     median_ours, median_raw = statistics.median(ours), statistics.median(peers)
     median_nox = statistics.median(noxes)
     print(
-        f"bundle: {len(PACKAGES)} packages x {args.modules} modules, offline, warm uv cache; "
+        f"bundle: {args.packages} packages x {args.modules} modules, offline, warm uv cache; "
         f"{args.rounds} paired rounds ({sys.platform}, {os.cpu_count()} cores)"
     )
     print(f"  raw uv venv + uv pip install  {median_raw * ms:8.1f} ms  (median)")
