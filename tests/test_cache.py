@@ -561,3 +561,76 @@ def test_prune_as_another_user_is_one_clear_error(
     said = _as_another_user(lambda: repr(EnvCache(cache.root).prune(max_size=0)))
     assert said.startswith(f"error: cannot use the env cache at {cache.root}: [Errno 13]"), said
     assert (path / MANIFEST).is_file()
+
+
+@pytest.fixture
+def immutable() -> Iterator[Callable[[Path], None]]:
+    """chattr +i: even root cannot change or remove the file (ext4 and friends)."""
+    marked: list[Path] = []
+
+    def mark(path: Path) -> None:
+        done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"chattr +i is not available here: {done.stderr.decode().strip()}")
+        marked.append(path)
+
+    yield mark
+    for path in marked:
+        subprocess.run(["chattr", "-i", str(path)], check=False)
+
+
+def test_immutable_manifest_still_reuses_and_refuses_rebuild_in_one_line(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path, immutable: Callable[[Path], None]
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    env = cache.get(spec, "uv")
+    immutable(env.path / MANIFEST)
+    assert not cache.get(spec, "uv").fresh  # reading is all a reuse needs
+    with pytest.raises(EnvError) as info:
+        cache.get(spec, "uv", rebuild_before=time.time() + 1)
+    assert str(info.value) == (
+        f"cannot remove env {env.path}: Operation not permitted ({env.path / MANIFEST})"
+    )
+
+
+def test_reinstalled_version_in_a_shared_env_is_noticed(
+    pwt_matrix: Matrix, offline: IndexOptions, wheelhouse: Path, tmp_path: Path
+) -> None:
+    """A test that 'upgrades' the shared env by hand: the next session rebuilds it."""
+    cache = EnvCache(tmp_path / "cache")
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    env = cache.get(spec, "uv")
+    subprocess.run(
+        [
+            UvInstaller().binary,
+            "pip",
+            "install",
+            "--python",
+            str(env.python),
+            "--offline",
+            "--no-index",
+            "--find-links",
+            str(wheelhouse),
+            "pwt-core==1.1.0",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    again = EnvCache(cache.root).get(spec, "uv")
+    assert again.fresh
+    assert again.installed()["pwt-core"] == "1.0.0"
+
+
+def test_lock_path_that_is_a_symlink_is_refused(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    path = cache.path_for(spec, get_installer("uv"))
+    path.parent.mkdir(parents=True)
+    target = tmp_path / "elsewhere.lock"
+    path.with_name(path.name + ".lock").symlink_to(target)
+    with pytest.raises(UntrustedCacheError):
+        cache.get(spec, "uv")
+    assert not target.exists()

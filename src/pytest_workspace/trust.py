@@ -135,6 +135,11 @@ def wipe(path: Path) -> None:
             f"refusing to replace {path}: it is not a directory that pytest-workspace "
             "built (a symlink or a file); remove it"
         )
-    with contextlib.suppress(FileNotFoundError, IsADirectoryError):
-        (path / MANIFEST).unlink()
+    try:
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            (path / MANIFEST).unlink()
+    except OSError as error:
+        raise EnvError(f"cannot remove env {path}: {error.strerror} ({error.filename})") from None
     shutil.rmtree(path, ignore_errors=True)
+    if os.path.lexists(path):
+        raise EnvError(f"cannot remove env {path} completely (read-only or immutable files?)")
