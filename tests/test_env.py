@@ -124,3 +124,12 @@ def test_local_source_replaces_the_pin(
     assert (changed == spec) is editable
     env = cache.get(changed)
     assert env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout == "edited\n"
+
+
+def test_installed_answers_names_as_people_write_them(
+    pwt_matrix: Matrix, offline: IndexOptions, shared_cache: EnvCache
+) -> None:
+    installed = shared_cache.get(spec_for(pwt_matrix, "old", index=offline)).installed()
+    assert installed["pwt-core"] == installed["PWT_Core"] == installed["pwt.core"] == "1.0.0"
+    assert "Pwt_Platform" in installed
+    assert installed.get("PWT-PLUGIN-A") == "0.1.0"

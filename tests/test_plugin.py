@@ -14,7 +14,7 @@ from pytest_workspace.cache import EnvCache
 from pytest_workspace.manifest import MANIFEST
 
 from .helpers import MATRIX, run
-from .wheels import make_checkout
+from .wheels import make_checkout, repack_installed
 
 pytestmark = pytest.mark.slow
 
@@ -361,3 +361,68 @@ def test_xfail_path_whose_env_cannot_be_built_is_an_error(
     result = run(project, plugin_cache, "--upgrade-path", "ghost:new", "-k", "test_upgrade")
     result.assert_outcomes(errors=1)
     assert "xfailed" not in result.stdout.str()
+
+
+# -- bundle_env.pytest(): a wrapper test is never a false green ---------------------------
+
+PYTEST_DISTRIBUTIONS = ("pytest", "pluggy", "iniconfig", "packaging", "pygments")
+WRAPPER = """
+def test_inner_suite(bundle_env):
+    bundle_env.pytest("inner", "-q", "-p", "no:cacheprovider")
+
+
+def test_inner_suite_unchecked(bundle_env):
+    result = bundle_env.pytest("inner", "-q", "-p", "no:cacheprovider", check=False)
+    print("INNER EXIT", result.returncode)
+"""
+
+
+@pytest.fixture(scope="session")
+def pytest_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pytest and its dependencies as wheels, repacked from this environment (offline)."""
+    directory = tmp_path_factory.mktemp("pytest-wheels")
+    for name in PYTEST_DISTRIBUTIONS:
+        repack_installed(directory, name)
+    return directory
+
+
+@pytest.mark.parametrize(
+    ("inner", "why", "code"),
+    [
+        ("import pwt_core\n\ndef test_ok():\n    assert pwt_core.VERSION == '1.0.0'\n", None, 0),
+        ("def test_bad():\n    assert False\n", "tests failed", 1),
+        ("import not_installed_anywhere\n", "collection errors, or the run was interrupted", 2),
+        ("# no tests here\n", "no tests were collected", 5),
+    ],
+    ids=["passes", "fails", "errors", "collects-nothing"],
+)
+def test_wrapper_test_fails_unless_the_inner_suite_passes(
+    inner: str,
+    why: str | None,
+    code: int,
+    project: pytest.Pytester,
+    plugin_cache: Path,
+    wheelhouse: Path,
+    pytest_wheels: Path,
+) -> None:
+    # filterwarnings = error: the inner pytest (no plugin there) must not trip on our keys.
+    project.makeini("[pytest]\nfilterwarnings = error\nworkspace_extras = pytest\n")
+    (project.path / "inner").mkdir()
+    (project.path / "inner" / "test_inner.py").write_text(inner)
+    project.makepyfile(test_wrapper=WRAPPER)
+    result = run(
+        project,
+        plugin_cache,
+        "--bundle",
+        "old",
+        f"--workspace-find-links={wheelhouse}",
+        f"--workspace-find-links={pytest_wheels}",
+        "-s",
+        "test_wrapper.py",
+    )
+    if why is None:
+        result.assert_outcomes(passed=2)
+    else:
+        result.assert_outcomes(passed=1, failed=1)
+        result.stdout.fnmatch_lines([f"*the inner pytest run did not pass: {why}*"])
+    result.stdout.fnmatch_lines([f"*INNER EXIT {code}*"])

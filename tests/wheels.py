@@ -189,3 +189,32 @@ def build_wheelhouse(directory: Path) -> Path:
         build_wheel(directory, "pwt-plugin-a", version, requires=["pwt-core>=1"])
     build_slow_sdist(directory, "pwt-slow", "1.0.0")
     return directory
+
+
+def repack_installed(directory: Path, name: str) -> Path:
+    """A wheel of an installed distribution (its files as RECORD lists them), so that an
+    offline env can install pytest and its dependencies from a local find-links."""
+    import importlib.metadata
+
+    dist = importlib.metadata.distribution(name)
+    contents: dict[str, bytes] = {}
+    dist_info = ""
+    for file in dist.files or []:
+        text = str(file)
+        if text.startswith("..") or "__pycache__" in text or text.endswith(".pyc"):
+            continue
+        top = text.split("/", 1)[0]
+        if top.endswith(".dist-info"):
+            dist_info = top
+            if text.rsplit("/", 1)[-1] in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json"):
+                continue
+        contents[text] = Path(str(file.locate())).read_bytes()
+    record = [_record_line(path, data) for path, data in contents.items()]
+    record.append(f"{dist_info}/RECORD,,")
+    contents[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    module = canonicalize_name(dist.metadata["Name"]).replace("-", "_")
+    path = directory / f"{module}-{dist.version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in contents.items():
+            archive.writestr(member, data)
+    return path

@@ -84,8 +84,10 @@ _UNREACHABLE = (
     re.compile(r"Failed to establish a new connection: (?:\[Errno -?\d+\] )?([^'\")]+)"),
     re.compile(r"(?:ConnectTimeoutError|ReadTimeoutError)\(.*?, '([^']+)'"),
     # uv: "Failed to fetch: URL", then "Caused by: ... tcp connect error ... (os error 111)"
-    re.compile(r"(?m)^\s*(?:Caused by|cause):\s*((?:Connection refused|dns error|"
-    r"failed to lookup address|operation timed out|tcp connect error)[^\n]*)"),
+    re.compile(
+        r"(?m)^\s*(?:Caused by|cause):\s*((?:Connection refused|dns error|"
+        r"failed to lookup address|operation timed out|tcp connect error)[^\n]*)"
+    ),
 )
 
 

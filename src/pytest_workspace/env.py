@@ -34,7 +34,15 @@ if TYPE_CHECKING:
     from .cache import Manifest
     from .installers import Installer
 
-__all__ = ["CommandError", "Distributions", "Env", "Mismatch", "mismatches", "read_installed"]
+__all__ = [
+    "CommandError",
+    "Distributions",
+    "Env",
+    "InnerPytestError",
+    "Mismatch",
+    "mismatches",
+    "read_installed",
+]
 
 #: what a pin set is to an env: a bundle, an ad-hoc combination, one end of a path
 Kind = Literal["bundle", "combination", "source", "target"]
@@ -49,6 +57,24 @@ class CommandError(subprocess.CalledProcessError):
             f"command failed with exit code {self.returncode}: {command}\n"
             f"--- stdout ---\n{self.stdout or ''}\n--- stderr ---\n{self.stderr or ''}"
         )
+
+
+#: pytest's exit codes, for the message of a failed inner run
+_PYTEST_EXIT = {
+    1: "tests failed",
+    2: "collection errors, or the run was interrupted",
+    3: "pytest hit an internal error",
+    4: "pytest was used wrongly",
+    5: "no tests were collected",
+}
+
+
+class InnerPytestError(CommandError):
+    """``Env.pytest()`` ran a suite that did not pass (or collected nothing)."""
+
+    def __str__(self) -> str:
+        why = _PYTEST_EXIT.get(self.returncode, f"exit code {self.returncode}")
+        return f"the inner pytest run did not pass: {why}\n" + super().__str__()
 
 
 class Distributions(dict[str, str]):
@@ -260,16 +286,34 @@ class Env:
     def pytest(
         self,
         *args: str | os.PathLike[str],
-        check: bool = False,
+        check: bool = True,
         timeout: float | None = None,
         env: Mapping[str, str] | None = None,
         cwd: str | os.PathLike[str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``python -m pytest`` inside this env (pytest must be installed in it;
-        the plugin adds it for you). ``check`` is off: the exit code is the result."""
-        return self.run(
-            [self.python, "-m", "pytest", *args], check=check, timeout=timeout, env=env, cwd=cwd
+        """Run ``python -m pytest ARGS`` inside this env (pytest must be installed in it:
+        ``workspace_extras = pytest``).
+
+        With ``check`` (the default) a run that does not pass raises
+        :class:`InnerPytestError`, which fails the calling test: failed or erroring tests,
+        a usage error, and a run that collected nothing (a wrapper must not be a false
+        green). Pass ``check=False`` to inspect the result yourself.
+        """
+        __tracebackhide__ = True
+        # The inner run reads the outer run's ini file, whose keys are for the outer
+        # env's plugins (ours: workspace_*); unknown there, `filterwarnings = error` would
+        # make them fatal. (-W escapes its message, and ":" cannot be written in it.)
+        quiet = ["-W", "ignore:Unknown config option:pytest.PytestConfigWarning"]
+        result = self.run(
+            [self.python, "-m", "pytest", *quiet, *args],
+            check=False,
+            timeout=timeout,
+            env=env,
+            cwd=cwd,
         )
+        if check and result.returncode != 0:
+            raise InnerPytestError(result.returncode, result.args, result.stdout, result.stderr)
+        return result
 
     def _forget_bytecode(self) -> None:
         # Bytecode in the shared tree is validated by source mtime and size only, and
