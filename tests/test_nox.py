@@ -13,6 +13,7 @@ from pytest_workspace import nox as workspace
 from pytest_workspace.spec import IndexOptions
 
 from .helpers import MATRIX
+from .wheels import make_checkout
 
 pytestmark = pytest.mark.slow
 
@@ -105,3 +106,58 @@ def test_helpers_find_the_matrix_like_the_cli(
     assert [param.id for param in workspace.bundles()] == ["old", "new"]
     assert [param.id for param in workspace.bundles(pattern="n*")] == ["new"]
     assert [param.id for param in workspace.upgrade_paths()] == ["old:new"]
+
+
+EDITABLE_NOXFILE = """
+import nox
+from pytest_workspace import nox as workspace
+
+
+@nox.session(venv_backend={backend!r})
+def swap(session):
+    workspace.install(session, "old", "-e", {checkout!r}, matrix_path={matrix!r}, offline=True)
+    session.run("python", "-c", "import pwt_core, pwt_platform; print('CORE', pwt_core.VERSION)")
+"""
+
+
+@pytest.mark.parametrize("backend", ["uv", "virtualenv"])
+def test_install_with_the_checkout_leaves_out_its_pin(
+    backend: str, matrix: Path, tmp_path: Path
+) -> None:
+    checkout = make_checkout(tmp_path / "checkout")
+    noxfile = tmp_path / "noxfile.py"
+    noxfile.write_text(
+        textwrap.dedent(
+            EDITABLE_NOXFILE.format(backend=backend, checkout=str(checkout), matrix=str(matrix))
+        )
+    )
+    result = nox(noxfile, "-s", "swap")
+    assert result.returncode == 0, result.stderr
+    assert "CORE checkout" in result.stdout + result.stderr
+
+
+def test_install_args_exclude(matrix: Path) -> None:
+    assert workspace.install_args("old", matrix, exclude=["PWT_Core"])[-1:] == [
+        "pwt-platform==1.0.0"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("pytest.ini", "[pytest]\nworkspace_matrix = deps/matrix.toml\n"),
+        ("pyproject.toml", '[tool.pytest.ini_options]\nworkspace_matrix = "deps/matrix.toml"\n'),
+        ("tox.ini", "[tox]\n[pytest]\nworkspace_matrix = deps/matrix.toml\n"),
+        ("setup.cfg", "[tool:pytest]\nworkspace_matrix = deps/matrix.toml\n"),
+    ],
+)
+def test_helpers_find_the_matrix_like_the_plugin(
+    name: str, text: str, matrix: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    (project / "deps").mkdir(parents=True)
+    (project / "deps" / "matrix.toml").write_text(matrix.read_text())
+    (project / name).write_text(text)
+    monkeypatch.chdir(project)
+    assert [param.id for param in workspace.bundles()] == ["old", "new"]
+    assert workspace.matrix().path == project / "deps" / "matrix.toml"

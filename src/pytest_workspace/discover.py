@@ -43,3 +43,43 @@ def find_matrix(
     raise MatrixNotFound(
         f"no matrix file found; looked for {looked} (pass {hint} or set {MATRIX_ENV})"
     )
+
+
+def pytest_ini_matrix(rootdir: Path) -> str | None:
+    """``workspace_matrix`` from the pytest configuration in ``rootdir`` (the first of
+    pytest.ini, .pytest.ini, pyproject.toml, tox.ini, setup.cfg that configures pytest, as
+    pytest picks it), as a path relative to ``rootdir``; None when not set. For front-ends
+    that are not pytest (nox, tox) but must find the matrix the way the plugin does."""
+    import configparser
+
+    from ._compat import tomllib
+
+    for name, section in (
+        ("pytest.ini", "pytest"),
+        (".pytest.ini", "pytest"),
+        ("pyproject.toml", None),
+        ("tox.ini", "pytest"),
+        ("setup.cfg", "tool:pytest"),
+    ):
+        path = rootdir / name
+        if not path.is_file():
+            continue
+        if section is None:
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            options = data.get("tool", {}).get("pytest", {}).get("ini_options")
+            if not isinstance(options, dict):
+                continue
+            value = options.get("workspace_matrix")
+            return value if isinstance(value, str) and value else None
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(path, encoding="utf-8")
+        except (OSError, configparser.Error):
+            continue
+        if parser.has_section(section) or name in ("pytest.ini", ".pytest.ini"):
+            value = parser.get(section, "workspace_matrix", fallback="").strip()
+            return value or None
+    return None

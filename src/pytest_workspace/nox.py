@@ -23,6 +23,7 @@ Only this module imports nox, and only when it is used.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
@@ -36,16 +37,23 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 def _workspace(path: PathLike | None, index: IndexOptions | None = None) -> Workspace:
+    from pathlib import Path
+
+    from .discover import pytest_ini_matrix
     from .workspace import Settings, Workspace
 
-    layer: dict[str, Any] = {"matrix": os.fspath(path) if path is not None else None}
+    # As the plugin finds it: the argument, the pytest ini's workspace_matrix, then
+    # $PYTEST_WORKSPACE_MATRIX and the default locations (nox runs beside the noxfile).
+    given = os.fspath(path) if path is not None else pytest_ini_matrix(Path.cwd())
+    layer: dict[str, Any] = {"matrix": given}
     if index is not None:
         layer.update(index_url=index.index_url, find_links=index.find_links, offline=index.offline)
     return Workspace(Settings.layered(layer, hint="matrix=PATH"))
 
 
 def matrix(path: PathLike | None = None) -> Matrix:
-    """The matrix: ``path``, else ``$PYTEST_WORKSPACE_MATRIX``, else ``versions.toml`` or
+    """The matrix: ``path``, else the pytest configuration's ``workspace_matrix``, else
+    ``$PYTEST_WORKSPACE_MATRIX``, else ``versions.toml`` or
     ``version-management/versions.toml`` beside the noxfile (nox runs from there)."""
     return _workspace(path).matrix
 
@@ -80,17 +88,50 @@ def install_args(
     path: PathLike | None = None,
     *,
     index: IndexOptions | None = None,
+    exclude: Iterable[str] = (),
 ) -> list[str]:
-    """The ``install`` arguments for a bundle's pins: index options, then requirements.
-    Both pip and uv understand them::
+    """The ``install`` arguments for a bundle's pins: index options, then requirements,
+    leaving out the distributions in ``exclude``. Both pip and uv understand them::
 
         session.install(*workspace.install_args("stable-3.2"))
     """
+    from ._names import normalize
     from .installers import PipInstaller
 
     workspace = _workspace(path, index)
-    pins = workspace.matrix.bundle(bundle).pins
+    skip = {normalize(name) for name in exclude}
+    pins = [
+        pin
+        for pin in workspace.matrix.bundle(bundle).pins
+        if normalize(pin.distribution) not in skip
+    ]
     return PipInstaller.index_args(workspace.index) + [pin.requirement for pin in pins]
+
+
+def _checkouts(args: Sequence[str]) -> list[str]:
+    """The distributions of the local checkouts among ``session.install`` arguments
+    (``-e PATH``, ``--editable PATH``, ``-ePATH``, ``--editable=PATH``, or a bare
+    directory), so their pins are left out: uv refuses ``pkg==1.4.0 -e .``."""
+    from pathlib import Path
+
+    from .spec import project_distribution
+
+    paths: list[str] = []
+    for position, arg in enumerate(args):
+        if arg in ("-e", "--editable") and position + 1 < len(args):
+            paths.append(args[position + 1])
+        elif arg.startswith("--editable="):
+            paths.append(arg.partition("=")[2])
+        elif arg.startswith("-e") and len(arg) > 2:
+            paths.append(arg[2:])
+        elif not arg.startswith("-") and (arg in (".", "..") or "/" in arg or os.sep in arg):
+            paths.append(arg)
+    found = []
+    for candidate in paths:
+        name = project_distribution(Path(candidate)) if Path(candidate).is_dir() else None
+        if name is not None:
+            found.append(name)
+    return found
 
 
 def install(
@@ -105,12 +146,14 @@ def install(
     components in-process; nox's uv backend (``venv_backend="uv"``) installs with uv.
     Then let the plugin verify the running env::
 
-        workspace.install(session, "stable-3.2")
+        workspace.install(session, "stable-3.2", "-e", ".", "pytest")
         session.run("pytest", "--bundle", "stable-3.2", "--workspace-env", "current")
 
-    Extra ``args`` are passed to ``session.install`` (e.g. ``"pytest"``).
+    Extra ``args`` are passed to ``session.install`` (e.g. ``"pytest"``). A local
+    checkout among them (``"-e", "."``) replaces the pin of the component it provides.
     """
     from .spec import IndexOptions
 
     index = IndexOptions(offline=offline)
-    session.install(*install_args(bundle, matrix_path, index=index), *args, **kwargs)
+    pinned = install_args(bundle, matrix_path, index=index, exclude=_checkouts(args))
+    session.install(*pinned, *args, **kwargs)
