@@ -426,3 +426,28 @@ def test_wrapper_test_fails_unless_the_inner_suite_passes(
         result.assert_outcomes(passed=1, failed=1)
         result.stdout.fnmatch_lines([f"*the inner pytest run did not pass: {why}*"])
     result.stdout.fnmatch_lines([f"*INNER EXIT {code}*"])
+
+
+def test_current_mode_checks_the_checkout_really_is_the_checkout(
+    pytester: pytest.Pytester, plugin_cache: Path
+) -> None:
+    """This very package is installed editable from its checkout in the test env."""
+    import pytest_workspace
+
+    repo = Path(pytest_workspace.__file__).resolve().parents[2]
+    version = importlib.metadata.version("pytest-workspace")
+    pytester.makefile(".toml", versions=f'[bundles.here]\npytest-workspace = "{version}"\n')
+    pytester.makepyfile(test_x="def test_x(bundle_env):\n    pass\n")
+    mode = ("--bundle", "here", "--workspace-env", "current")
+    result = run(pytester, plugin_cache, *mode, f"--workspace-source=pytest-workspace={repo}")
+    result.assert_outcomes(passed=1)
+
+    other = pytester.mkdir("other")
+    result = run(pytester, plugin_cache, *mode, f"--workspace-source=pytest-workspace={other}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line] == [
+        f"ERROR: the running environment ({sys.prefix}) does not hold bundle here: "
+        f"pytest-workspace: pytest-workspace is installed from {repo}; expected {other}"
+    ]
+    # As released: no checkout is swapped in, so only the version is checked.
+    run(pytester, plugin_cache, *mode, "--workspace-source=none").assert_outcomes(passed=1)

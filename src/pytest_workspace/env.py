@@ -108,6 +108,25 @@ def read_installed(path: Path | None = None) -> Distributions:
     return Distributions(sorted(found.items()))
 
 
+def installed_from(distribution: str) -> tuple[Path | None, bool]:
+    """Where the running interpreter's ``distribution`` was installed from (PEP 610
+    ``direct_url.json``): a local directory and whether it is editable, else None."""
+    import importlib.metadata
+    import json
+    from urllib.parse import unquote, urlparse
+
+    try:
+        text = importlib.metadata.distribution(distribution).read_text("direct_url.json")
+        data = json.loads(text or "null")
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None, False
+    if not isinstance(data, dict) or not str(data.get("url", "")).startswith("file://"):
+        return None, False
+    info = data.get("dir_info")
+    editable = isinstance(info, dict) and info.get("editable") is True
+    return Path(unquote(urlparse(str(data["url"])).path)), editable
+
+
 @dataclass(frozen=True)
 class Mismatch:
     """A pin that an env does not hold: missing (``installed`` None) or another version."""

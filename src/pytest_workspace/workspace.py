@@ -217,7 +217,10 @@ class Workspace:
 
     def sources(self, bundles: Sequence[Bundle] = ()) -> dict[str, Path]:
         """``--workspace-source`` items, plus the project under test (the checkout at
-        rootdir) when its distribution is one of the bundles' components."""
+        rootdir) when its distribution is one of the bundles' components.
+        ``--workspace-source=none`` tests the bundles exactly as released."""
+        if tuple(self.settings.sources) == ("none",):
+            return {}
         sources = parse_sources(self.settings.sources, rootdir=self.settings.rootdir)
         if not self.settings.detect_project:
             return sources
@@ -297,13 +300,28 @@ class Workspace:
             for pin in bundle.pins
             if pin.key in sources or pin.component in sources
         )
-        from .env import mismatches, read_installed
+        from .env import installed_from, mismatches, read_installed
 
-        problems = mismatches(bundle.pins, read_installed(), sourced)
-        if problems:
+        found = [
+            f"{problem.pin.key}: {_current(problem)}"
+            for problem in mismatches(bundle.pins, read_installed(), sourced)
+        ]
+        # The checkout must really be the checkout (as devstack's LIBS_FROM_GIT checks):
+        # installed from its own path, editable, not a released wheel of the same name.
+        for pin in bundle.pins:
+            path = sources.get(pin.key) or sources.get(pin.component)
+            if path is None:
+                continue
+            origin, editable = installed_from(pin.distribution)
+            if origin is None or origin.resolve() != path.resolve():
+                where = f"from {origin}" if origin else "from a release, not from a checkout"
+                found.append(f"{pin.key}: {pin.distribution} is installed {where}; expected {path}")
+            elif not editable:
+                found.append(f"{pin.key}: {pin.distribution} from {path} is not editable")
+        if found:
             raise WorkspaceError(
                 f"the running environment ({sys.prefix}) does not hold bundle {bundle.name}: "
-                + "; ".join(f"{problem.pin.key}: {_current(problem)}" for problem in problems)
+                + "; ".join(found)
             )
 
 
