@@ -635,3 +635,23 @@ def test_lock_path_that_is_a_symlink_is_refused(
     with pytest.raises(UntrustedCacheError):
         cache.get(spec, "uv")
     assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("UV_RESOLUTION", "lowest"), ("PIP_PRE", "1"), ("UV_EXCLUDE_NEWER", "2025-01-01")],
+)
+def test_resolution_variables_enter_the_cache_key(
+    variable: str,
+    value: str,
+    pwt_matrix: Matrix,
+    offline: IndexOptions,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    identity = UvInstaller().identity()
+    before = spec_for(pwt_matrix, "old", index=offline).key(identity)
+    monkeypatch.setenv(variable, value)
+    assert spec_for(pwt_matrix, "old", index=offline).key(identity) != before
+    monkeypatch.setenv("UV_CACHE_DIR", "/elsewhere")  # how, not what: same env
+    monkeypatch.delenv(variable)
+    assert spec_for(pwt_matrix, "old", index=offline).key(identity) == before

@@ -451,3 +451,22 @@ def test_current_mode_checks_the_checkout_really_is_the_checkout(
     ]
     # As released: no checkout is swapped in, so only the version is checked.
     run(pytester, plugin_cache, *mode, "--workspace-source=none").assert_outcomes(passed=1)
+
+
+def test_bundle_declared_xfail_is_strict(
+    project: pytest.Pytester, plugin_cache: Path, wheelhouse: Path
+) -> None:
+    broken = '[bundles.broken]\ncore = "1.0.0"\nplatform = "1.0.0"\nxfail = "core 1.0 lacks it"\n'
+    project.makefile(".toml", versions=MATRIX.format(links=str(wheelhouse)) + broken)
+    project.makepyfile(
+        test_gate="""
+        def test_needs_new_core(bundle_env):
+            assert bundle_env.installed()["pwt-core"] == "1.1.0"
+
+        def test_passes_anyway(bundle):
+            pass
+        """
+    )
+    result = run(project, plugin_cache, "--bundle", "broken", "test_gate.py", "-rxX")
+    result.assert_outcomes(xfailed=1, failed=1)
+    result.stdout.fnmatch_lines(["*XPASS(strict)*core 1.0 lacks it*"])

@@ -353,7 +353,11 @@ class _Loader:
 
     def metadata(self, table: dict[str, Any], key: str) -> dict[str, Any]:
         metadata: dict[str, Any] = {}
-        for name, attribute in (("name", "title"), ("description", "description")):
+        for name, attribute in (
+            ("name", "title"),
+            ("description", "description"),
+            ("xfail", "xfail"),
+        ):
             if name in table:
                 if isinstance(table[name], str):
                     metadata[attribute] = table[name]

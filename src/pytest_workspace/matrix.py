@@ -35,7 +35,7 @@ __all__ = [
     "UpgradePath",
 ]
 
-METADATA = ("name", "description", "release-date", "lts-until", "python")
+METADATA = ("name", "description", "release-date", "lts-until", "python", "xfail")
 
 Level = Literal["error", "warning", "info"]
 
@@ -125,6 +125,8 @@ class Bundle:
     dotted: bool = False
     #: an ad-hoc combination (``--combination``), not a bundle of the matrix
     adhoc: bool = False
+    #: why this bundle is expected to fail (``xfail = "..."``): its tests are strict xfail
+    xfail: str | None = None
 
     @property
     def key(self) -> str:

@@ -252,6 +252,9 @@ class WorkspaceSession:
         for candidate in chosen:
             reason = _unmet(candidate, requirements)
             marks = [pytest.mark.skip(reason=reason)] if reason else []
+            if candidate.xfail:
+                # Strict: a bundle declared broken that passes is news, reported as such.
+                marks.append(pytest.mark.xfail(reason=candidate.xfail, strict=True))
             params.append(pytest.param(candidate, marks=marks, id=candidate.name))
         return params
 

@@ -49,6 +49,40 @@ _IGNORED_DIRS = frozenset(
 )
 
 
+#: Installer variables that change what gets installed: an env built under one value is
+#: never reused under another. (Cache, verbosity and network-tuning variables are not
+#: here: they change how, not what.)
+RESOLUTION_VARIABLES = (
+    "PIP_CONFIG_FILE",
+    "PIP_CONSTRAINT",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_INDEX_URL",
+    "PIP_NO_BINARY",
+    "PIP_NO_INDEX",
+    "PIP_ONLY_BINARY",
+    "PIP_PRE",
+    "PIP_PREFER_BINARY",
+    "UV_CONFIG_FILE",
+    "UV_CONSTRAINT",
+    "UV_DEFAULT_INDEX",
+    "UV_EXCLUDE_NEWER",
+    "UV_EXTRA_INDEX_URL",
+    "UV_FIND_LINKS",
+    "UV_INDEX",
+    "UV_INDEX_STRATEGY",
+    "UV_INDEX_URL",
+    "UV_NO_BINARY",
+    "UV_NO_BUILD",
+    "UV_NO_CONFIG",
+    "UV_NO_INDEX",
+    "UV_OVERRIDE",
+    "UV_PRERELEASE",
+    "UV_RESOLUTION",
+    "UV_TORCH_BACKEND",
+)
+
+
 @dataclass(frozen=True)
 class Interpreter:
     """A real interpreter binary (never a shim: pyenv and friends re-dispatch on PATH)."""
@@ -145,6 +179,9 @@ class EnvSpec:
             "sources": sorted(
                 [str(s.path), s.editable, s.digest, normalize(s.distribution)] for s in self.sources
             ),
+            "environ": {
+                name: os.environ[name] for name in RESOLUTION_VARIABLES if name in os.environ
+            },
         }
 
     def key(self, installer_identity: Sequence[str]) -> str:
