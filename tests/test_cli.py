@@ -55,8 +55,11 @@ def test_check_users_file(capsys: pytest.CaptureFixture[str], provisioning: Path
         '(compatibility.core."3.1.0"), inherited within the 3.1 series',
         f"warning: {p}: bundles.lts-3.1: platform 2.4.8 has no compatibility row "
         "(compatibility.platform lists 2.5.0, 2.5.3)",
+        # The 3.1.0 row asks for extensions ^0.9; lts-3.1 ships none, so it is unchecked.
+        f'warning: {p}: bundles.lts-3.1: compatibility.core."3.1.0" (core 3.1.5) requires '
+        'extensions = "^0.9", but the bundle pins no extensions',
         f"warning: {p}: bundles.lts-3.1: out of support since 2026-09-01 (lts-until)",
-        f"{p}: 2 bundles, 0 upgrade paths; 1 error, 2 warnings",
+        f"{p}: 2 bundles, 0 upgrade paths; 1 error, 3 warnings",
     ]
     assert (code, err) == (1, "")
 
@@ -68,10 +71,10 @@ def test_check_passes_once_azure_is_allowed(
     provisioning.write_text(text)
     code, out, _ = run(capsys, "check", "--matrix", str(provisioning), *TODAY)
     assert code == 0
-    assert out.splitlines()[-1].endswith("2 bundles, 0 upgrade paths; 0 errors, 2 warnings")
+    assert out.splitlines()[-1].endswith("2 bundles, 0 upgrade paths; 0 errors, 3 warnings")
     code, out, _ = run(capsys, "check", "--strict", "--matrix", str(provisioning), *TODAY)
     assert code == 1
-    assert out.splitlines()[-1].endswith("0 upgrade paths; 2 errors, 0 warnings")
+    assert out.splitlines()[-1].endswith("0 upgrade paths; 3 errors, 0 warnings")
 
 
 def test_check_names_bundle_rule_and_value(
@@ -92,7 +95,7 @@ def test_check_json(capsys: pytest.CaptureFixture[str], provisioning: Path) -> N
     document = json.loads(out)
     assert code == 1
     assert document["valid"] is False
-    assert (document["errors"], document["warnings"]) == (1, 2)
+    assert (document["errors"], document["warnings"]) == (1, 3)
     assert document["bundles"] == ["stable-3.2", "lts-3.1"]
     assert {
         "level": "warning",

@@ -291,6 +291,7 @@ def test_family_members_checked_each_in_both_directions(write_matrix: WriteMatri
     matrix = load_matrix(
         write_matrix(
             """
+            [components.core]
             [components.ext]
             package = "ext-{name}"
             [compatibility.core]
@@ -560,3 +561,32 @@ def test_same_ends_and_duplicate_paths_are_findings(write_matrix: WriteMatrix) -
         "upgrades[1]: a:b is declared twice (also upgrades[0])",
         "upgrades[2]: b:b goes from and to the same place",
     ]
+
+
+def test_undeclared_names_are_warned_with_a_suggestion(write_matrix: WriteMatrix) -> None:
+    matrix = load_matrix(
+        write_matrix(
+            """
+            [components.urllib3]
+            [components.requests]
+            [compatibility.requests]
+            "2.32.0" = { urlib3 = ">=1.21" }
+            [bundles.b]
+            requests = "2.32.0"
+            urlib3 = "2.2.0"
+            """
+        )
+    )
+    hint = "is not a declared component (urllib3, requests); did you mean 'urllib3'?"
+    assert findings(matrix, "warning") == [
+        f"compatibility.requests: 'urlib3' {hint}",
+        f"bundles.b.urlib3: 'urlib3' {hint}",
+    ]
+
+
+def test_component_a_row_asks_for_but_the_bundle_leaves_out(provisioning: Path) -> None:
+    matrix = load_matrix(provisioning)
+    assert (
+        'bundles.lts-3.1: compatibility.core."3.1.0" (core 3.1.5) requires extensions = "^0.9", '
+        "but the bundle pins no extensions"
+    ) in findings(matrix, "warning")

@@ -355,12 +355,14 @@ class Matrix:
         """Every finding about this matrix: load notes, bundles, dates, upgrade paths."""
         today = today or datetime.date.today()
         notices = list(self.notes)
+        notices.extend(self._check_row_names())
         invalid: set[str] = set()
         for bundle in self.bundles.values():
             found = self.check_pins(bundle.pins, bundle.key)
             if any(notice.level == "error" for notice in found):
                 invalid.add(bundle.name)
             notices.extend(found)
+            notices.extend(self._check_coverage(bundle))
             if bundle.lts_until is not None and bundle.lts_until < today:
                 notices.append(
                     Notice(
@@ -384,6 +386,55 @@ class Matrix:
             if path.source.label == path.target.label:
                 notices.append(Notice("error", key, f"{path.id} goes from and to the same place"))
             notices.extend(self._check_upgrade(path, key, invalid))
+        return notices
+
+    def _undeclared(self, name: str, key: str) -> Notice | None:
+        """With ``[components]`` declared, a name it does not list is likely a typo."""
+        if not self.components or name in self.components:
+            return None
+        import difflib
+
+        close = difflib.get_close_matches(name, list(self.components), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        known = ", ".join(self.components)
+        return Notice("warning", key, f"{name!r} is not a declared component ({known}){hint}")
+
+    def _check_row_names(self) -> list[Notice]:
+        notices = []
+        for component, rules in self.rules.items():
+            found = self._undeclared(component, f"compatibility.{component}")
+            if found:
+                notices.append(found)
+            names = {constraint.component for rule in rules for constraint in rule.requires}
+            for name in sorted(names):
+                found = self._undeclared(name, f"compatibility.{component}")
+                if found:
+                    notices.append(found)
+        return notices
+
+    def _check_coverage(self, bundle: Bundle) -> list[Notice]:
+        """Undeclared names in the bundle, and components that an applying row asks
+        for but the bundle does not pin (the row cannot be checked for them)."""
+        notices = []
+        pinned = {pin.component for pin in bundle.pins}
+        for component in dict.fromkeys(pin.component for pin in bundle.pins):
+            found = self._undeclared(component, f"{bundle.key}.{component}")
+            if found:
+                notices.append(found)
+        for pin in bundle.pins:
+            rule, _ = self.rule_for(pin.component, pin.version)
+            if rule is None:
+                continue
+            for constraint in rule.requires:
+                if constraint.component not in pinned:
+                    notices.append(
+                        Notice(
+                            "warning",
+                            bundle.key,
+                            f"{rule.key} ({pin}) requires {constraint.text}, but the bundle "
+                            f"pins no {constraint.component}",
+                        )
+                    )
         return notices
 
     def _check_upgrade(self, path: UpgradePath, key: str, invalid: set[str]) -> list[Notice]:
