@@ -133,3 +133,17 @@ def test_installed_answers_names_as_people_write_them(
     assert installed["pwt-core"] == installed["PWT_Core"] == installed["pwt.core"] == "1.0.0"
     assert "Pwt_Platform" in installed
     assert installed.get("PWT-PLUGIN-A") == "0.1.0"
+
+
+def test_component_extras_are_installed(
+    write_matrix: Callable[..., Path], offline: IndexOptions, shared_cache: EnvCache
+) -> None:
+    matrix = load_matrix(
+        write_matrix(
+            '[components.tools]\npackage = "pwt-tools"\nextras = ["fast"]\n'
+            '[bundles.b]\ntools = "1.0.0"\n'
+        )
+    )
+    assert matrix.bundle("b").pins[0].requirement == "pwt-tools[fast]==1.0.0"
+    env = shared_cache.get(spec_for(matrix, "b", index=offline))
+    assert packages(env) == {"pwt-core": "2.0.0", "pwt-tools": "1.0.0"}

@@ -590,3 +590,11 @@ def test_component_a_row_asks_for_but_the_bundle_leaves_out(provisioning: Path) 
         'bundles.lts-3.1: compatibility.core."3.1.0" (core 3.1.5) requires extensions = "^0.9", '
         "but the bundle pins no extensions"
     ) in findings(matrix, "warning")
+
+
+def test_component_extras_must_be_a_list_of_names(write_matrix: WriteMatrix) -> None:
+    path = write_matrix('[components.db]\npackage = "SQLAlchemy"\nextras = "asyncio"\n')
+    assert errors_of(path) == [
+        f'{path}: components.db.extras: expected a list of extra names like ["asyncio"], '
+        "got 'asyncio'"
+    ]

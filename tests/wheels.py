@@ -27,6 +27,7 @@ def build_wheel(
     requires: Sequence[str] = (),
     scripts: Mapping[str, str] | None = None,
     files: Mapping[str, str] | None = None,
+    extras: Sequence[str] = (),
 ) -> Path:
     """Write ``name-version-py3-none-any.whl`` with a module that knows its version."""
     module = canonicalize_name(name).replace("-", "_")
@@ -37,6 +38,7 @@ def build_wheel(
         **(files or {}),
     }
     metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    metadata += [f"Provides-Extra: {extra}" for extra in extras]
     metadata += [f"Requires-Dist: {requirement}" for requirement in requires]
     contents[f"{dist_info}/METADATA"] = "\n".join(metadata) + "\n"
     contents[f"{dist_info}/WHEEL"] = (
@@ -187,6 +189,10 @@ def build_wheelhouse(directory: Path) -> Path:
     build_wheel(directory, "pwt-platform", "2.0.0", requires=["pwt-core>=2"])
     for version in ("0.1.0", "0.2.0"):
         build_wheel(directory, "pwt-plugin-a", version, requires=["pwt-core>=1"])
+    # An optional feature: pwt-tools[fast] also brings pwt-core.
+    build_wheel(
+        directory, "pwt-tools", "1.0.0", requires=['pwt-core>=1; extra == "fast"'], extras=["fast"]
+    )
     build_slow_sdist(directory, "pwt-slow", "1.0.0")
     return directory
 

@@ -175,8 +175,17 @@ class _Loader:
             if not isinstance(value, dict):
                 self.error(key, f"expected a table with 'package', got {kind_of(value)}")
                 continue
-            for unknown in sorted(set(value) - {"package"}):
-                self.error(f"{key}.{unknown}", "unknown key; expected 'package'")
+            for unknown in sorted(set(value) - {"package", "extras"}):
+                self.error(f"{key}.{unknown}", "unknown key; expected 'package' or 'extras'")
+            extras = value.get("extras", [])
+            if not isinstance(extras, list) or not all(
+                isinstance(extra, str) and NAME.match(extra) for extra in extras
+            ):
+                self.error(
+                    f"{key}.extras",
+                    f'expected a list of extra names like ["asyncio"], got {extras!r}',
+                )
+                continue
             package = value.get("package", name)
             if not isinstance(package, str) or not NAME.match(package.replace("{name}", "x")):
                 self.error(
@@ -185,7 +194,7 @@ class _Loader:
                     f"got {package!r}",
                 )
                 continue
-            components[name] = Component(name, package)
+            components[name] = Component(name, package, tuple(extras))
         return components
 
     def compatibility(self, table: dict[str, Any], file: Path) -> dict[str, tuple[Rule, ...]]:

@@ -46,6 +46,8 @@ class Component:
 
     name: str
     package: str
+    #: optional features installed with it (``extras = ["asyncio"]``)
+    extras: tuple[str, ...] = ()
 
     @property
     def family(self) -> bool:
@@ -65,6 +67,7 @@ class Pin:
     version: Version
     distribution: str
     member: str | None = None
+    extras: tuple[str, ...] = ()
 
     # cached_property works on a frozen dataclass (it writes __dict__ directly); the text
     # is built thousands of times by check() on a large matrix.
@@ -79,8 +82,9 @@ class Pin:
 
     @property
     def requirement(self) -> str:
-        """The pip/uv requirement that installs exactly this pin."""
-        return f"{self.distribution}=={self.version}"
+        """The pip/uv requirement that installs exactly this pin (with its extras)."""
+        extras = f"[{','.join(self.extras)}]" if self.extras else ""
+        return f"{self.distribution}{extras}=={self.version}"
 
     def __str__(self) -> str:
         return self.text
@@ -488,7 +492,7 @@ def make_pin(component: Component, text: Any) -> Pin:
     if component.family:
         return make_member(component, text)
     version = parse_version(text)
-    return Pin(component.name, version, component.distribution())
+    return Pin(component.name, version, component.distribution(), extras=component.extras)
 
 
 def make_member(component: Component, text: Any) -> Pin:
@@ -502,7 +506,13 @@ def make_member(component: Component, text: Any) -> Pin:
     family = (
         component if component.family else Component(component.name, f"{component.name}-{{name}}")
     )
-    return Pin(component.name, version, normalize(family.distribution(member)), member)
+    return Pin(
+        component.name,
+        version,
+        normalize(family.distribution(member)),
+        member,
+        extras=component.extras,
+    )
 
 
 def kind_of(value: Any) -> str:
