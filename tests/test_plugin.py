@@ -470,3 +470,16 @@ def test_bundle_declared_xfail_is_strict(
     result = run(project, plugin_cache, "--bundle", "broken", "test_gate.py", "-rxX")
     result.assert_outcomes(xfailed=1, failed=1)
     result.stdout.fnmatch_lines(["*XPASS(strict)*core 1.0 lacks it*"])
+
+
+def test_upgrade_path_honours_the_source_bundles_python(
+    project: pytest.Pytester, plugin_cache: Path, wheelhouse: Path
+) -> None:
+    old_python = '[bundles.ancient]\npython = "2.6"\ncore = "1.0.0"\nplatform = "1.0.0"\n'
+    path = '[[upgrades]]\nfrom = "ancient"\nto = "new"\n'
+    project.makefile(".toml", versions=MATRIX.format(links=str(wheelhouse)) + old_python + path)
+    result = run(
+        project, plugin_cache, "--upgrade-path", "ancient:new", "-k", "test_upgrade", "-rs"
+    )
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*Python 2.6 is not available (no python2.6 on PATH)*"])

@@ -121,11 +121,15 @@ def test_merged_report_newest_run_wins(
         "test_sample.py",
         "ran",
     ]
-    assert rows["old"][1:4] == [
-        "✘ failing",
-        "1 failed test_more.py::test_breaks_on_old[old]",
-        "2 passed, 1 skipped",
-    ]
+    assert rows["old"][1] == "✘ failing"
+    # The failing cell names the test and shows why: pytest's E lines.
+    assert rows["old"][2].startswith(
+        "1 failed test_more.py::test_breaks_on_old[old] E AssertionError: assert 'old' != 'old'"
+    )
+    assert rows["old"][3] == "2 passed, 1 skipped"
+    document = json.loads(results[0].read_text())
+    (failed,) = [test for test in document["tests"] if test["outcome"] == "failed"]
+    assert failed["message"].splitlines()[0] == "E       AssertionError: assert 'old' != 'old'"
     assert rows["new"][1:4] == ["✔ passing", "—", "2 passed"]
     assert rows["later"][1] == "not run"
     assert rows["later"][-1] == "not run"
@@ -319,3 +323,14 @@ def test_markdown_escapes_what_a_name_could_inject() -> None:
     assert "<" not in table_row.replace("<br>", "")
     # Failing tests are listed in code spans, where nothing is rendered as HTML.
     assert "- `evil|<img src=x>`: `` m.py::test[`|`] ``" in text
+
+
+def test_require_all_makes_not_run_a_failure(
+    shards: tuple[Path, list[Path]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    matrix, results = shards
+    green = [path for path in results if "old" not in json.loads(path.read_text())["bundles"]]
+    assert main(["report", *map(str, green), "--matrix", str(matrix)]) == 0
+    capsys.readouterr()
+    assert main(["report", *map(str, green), "--matrix", str(matrix), "--require-all"]) == 1
+    assert capsys.readouterr().err.startswith("not run: ")

@@ -114,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--html", metavar="FILE", help="write a self-contained HTML page")
     report.add_argument("--markdown", metavar="FILE", help="write a GitHub-flavoured table")
     report.add_argument("--title", default="Compatibility matrix")
+    report.add_argument(
+        "--require-all",
+        action="store_true",
+        help="exit 1 when a declared bundle or upgrade path has no result",
+    )
 
     env = command("env", "env", "build (or reuse) a bundle's env and print its path")
     env.add_argument("bundle", metavar="BUNDLE", nargs="?")

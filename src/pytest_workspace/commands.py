@@ -213,6 +213,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(markdown, end="")
     else:
         print(merged.headline())
+    if args.require_all and not merged.complete:
+        missing = ", ".join(row.name for row in merged.rows if row.started is None)
+        print(f"not run: {missing}", file=sys.stderr)
+        return FINDINGS
     return OK if merged.ok else FINDINGS
 
 

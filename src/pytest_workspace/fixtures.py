@@ -155,5 +155,9 @@ def upgrade_path(
         pytest.fail(
             "the upgrade_path fixture is parametrized by pytest-workspace only", pytrace=False
         )
-    source = Bundle(name=path.source.label, pins=path.source.pins)
+    session = _session(request.config)
+    # A bundle end keeps its metadata (python = "3.12"); component@version ends have none.
+    source = session.matrix.bundles.get(path.source.bundle or "") or Bundle(
+        name=path.source.label, pins=path.source.pins
+    )
     return PytestUpgradeRun(path, workspace_env_factory(source, private=True))

@@ -115,6 +115,8 @@ class Row:
     source: str | None = None
     cells: dict[str, Counter[str]] = field(default_factory=dict)
     failures: dict[str, list[str]] = field(default_factory=dict)
+    #: test id to the first lines of why it failed
+    messages: dict[str, str] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -144,6 +146,11 @@ class Merged:
     @property
     def ok(self) -> bool:
         return not any(row.status == RED for row in self.rows)
+
+    @property
+    def complete(self) -> bool:
+        """Every declared bundle and upgrade path has a result."""
+        return not any(row.status == NOT_RUN for row in self.rows)
 
 
 def _when(document: Mapping[str, Any]) -> datetime.datetime:
@@ -192,6 +199,8 @@ def merge(
                     row.cells.setdefault(module, Counter())[test["outcome"]] += 1
                     if test["outcome"] in _BAD:
                         row.failures.setdefault(module, []).append(str(test["nodeid"]))
+                        if test.get("message"):
+                            row.messages[str(test["nodeid"])] = str(test["message"])
             rows.append(row)
     return Merged(rows, sorted(modules))
 
@@ -282,7 +291,12 @@ def render_html(merged: Merged, title: str = "Compatibility matrix") -> str:
             text = esc(_cell_text(counter))
             ids = row.failures.get(module)
             if ids:
-                items = "".join(f"<li><code>{esc(test)}</code></li>" for test in ids)
+                items = "".join(
+                    f"<li><code>{esc(test)}</code>"
+                    + (f"<pre>{esc(row.messages[test])}</pre>" if test in row.messages else "")
+                    + "</li>"
+                    for test in ids
+                )
                 text = f"<details><summary>{text}</summary><ul>{items}</ul></details>"
             bad = counter is not None and any(counter[o] for o in _BAD)
             cells.append(f'<td class="{"failing" if bad else ""}">{text}</td>')

@@ -20,6 +20,7 @@ __all__ = [
     "TestResult",
     "classify",
     "counts",
+    "excerpt",
     "path_outcome",
     "results_document",
 ]
@@ -37,6 +38,8 @@ class TestResult:
     duration: float
     bundle: str | None = None
     upgrade_path: str | None = None
+    #: the first lines of why it failed or errored (for the report page)
+    message: str | None = None
 
 
 @dataclass
@@ -66,6 +69,15 @@ def path_outcome(counter: Counter[str]) -> str:
         if counter[outcome]:
             return outcome
     return "not run"
+
+
+def excerpt(longrepr: str, lines: int = 6) -> str | None:
+    """The first lines of why a test failed: pytest's ``E`` lines when there are any
+    (the assertion and its explanation), else the end of the report."""
+    text = longrepr.splitlines()
+    errors = [line for line in text if line.startswith("E ")]
+    chosen = errors[:lines] or text[-lines:]
+    return "\n".join(chosen)[:1000] or None
 
 
 def classify(when: str, passed: bool, skipped: bool, xfail: bool) -> Outcome | None:
@@ -100,6 +112,7 @@ class Results:
         when: str,
         bundle: str | None,
         upgrade_path: str | None,
+        message: str | None = None,
     ) -> None:
         result = self.tests.get(nodeid)
         if result is None:
@@ -108,6 +121,8 @@ class Results:
         # A teardown error does not hide a failed call; any other phase's word wins.
         if outcome is not None and (result.outcome == "passed" or when != "teardown"):
             result.outcome = outcome
+            if outcome in ("failed", "error") and message and result.message is None:
+                result.message = message
 
     def remember_env(self, record: EnvRecord) -> None:
         known = self.envs.get(record.label)
@@ -149,6 +164,7 @@ def results_document(
                 "upgrade_path": result.upgrade_path,
                 "outcome": result.outcome,
                 "duration": round(result.duration, 4),
+                **({"message": result.message} if result.message else {}),
             }
             for result in results
         ],
@@ -219,7 +235,7 @@ def check_document(document: object, source: str) -> dict[str, Any]:
             )
         if test.get("outcome") not in OUTCOMES:
             raise fail(f"{key}.outcome", f"one of {', '.join(OUTCOMES)}", test.get("outcome"))
-        for name in ("bundle", "upgrade_path"):
+        for name in ("bundle", "upgrade_path", "message"):
             if not isinstance(test.get(name), (str, type(None))):
-                raise fail(f"{key}.{name}", "a name or null", test.get(name))
+                raise fail(f"{key}.{name}", "a string or null", test.get(name))
     return document

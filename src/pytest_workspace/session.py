@@ -305,6 +305,11 @@ class WorkspaceSession:
         if chosen is None and path is None:
             return
         outcome = classify(report.when, report.passed, report.skipped, hasattr(report, "wasxfail"))
+        message = None
+        if outcome in ("failed", "error"):
+            from .results import excerpt
+
+            message = excerpt(report.longreprtext)
         self.results.record(
             report.nodeid,
             outcome,
@@ -312,6 +317,7 @@ class WorkspaceSession:
             when=report.when,
             bundle=chosen,
             upgrade_path=path,
+            message=message,
         )
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
