@@ -209,7 +209,12 @@ def test_invalid_combination_warns_or_fails_strict(
     [
         (["--bundle", "stabel"], "unknown bundle 'stabel'; known: old, new"),
         (["--bundle", "lts-*"], "no bundle matches 'lts-*'; known: old, new"),
-        (["--upgrade-path", "new:old"], "unknown upgrade path 'new:old'; known: old:new"),
+        (
+            ["--upgrade-path", "nope:old"],
+            "invalid upgrade path 'nope:old': unknown bundle 'nope'; known: old, new; "
+            "declared paths: old:new",
+        ),
+        (["--upgrade-path", "o*:x"], "unknown upgrade path 'o*:x'; known: old:new"),
         (
             ["--combination", "core"],
             "invalid combination 'core': expected COMPONENT=VERSION, got 'core'",
@@ -483,3 +488,28 @@ def test_upgrade_path_honours_the_source_bundles_python(
     )
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*Python 2.6 is not available (no python2.6 on PATH)*"])
+
+
+def test_ad_hoc_upgrade_path(project: pytest.Pytester, plugin_cache: Path) -> None:
+    adhoc = "--upgrade-path=old:core@1.1.0,platform@1.1.0"
+    result = run(project, plugin_cache, adhoc, "-k", "test_upgrade", "-v")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "workspace: upgrade path old:core@1.1.0,platform@1.1.0 (ad hoc)",
+            "*test_upgrade?old:core@1.1.0,platform@1.1.0? PASSED*",
+        ]
+    )
+    # A path that goes backwards is a warning, and an error with --workspace-strict.
+    result = run(project, plugin_cache, "--upgrade-path=new:old", "--collect-only")
+    result.stdout.fnmatch_lines(
+        [
+            "workspace: warning: --upgrade-path new:old: new:old is a downgrade: core goes from "
+            "1.1.0 to 1.0.0"
+        ]
+    )
+    result = run(project, plugin_cache, "--upgrade-path=new:old", "--workspace-strict")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line] == [
+        "ERROR: --upgrade-path new:old: new:old is a downgrade: core goes from 1.1.0 to 1.0.0"
+    ]

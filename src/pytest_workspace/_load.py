@@ -34,6 +34,7 @@ from .matrix import (
     Rule,
     UpgradePath,
     kind_of,
+    make_endpoint,
     make_member,
     make_pin,
 )
@@ -408,7 +409,9 @@ class _Loader:
                     continue
                 if isinstance(entry[end], str) and entry[end] in self.broken:
                     continue
-                parsed = self.attempt(f"{key}.{end}", _endpoint, entry[end], components, bundles)
+                parsed = self.attempt(
+                    f"{key}.{end}", make_endpoint, entry[end], components, bundles
+                )
                 if parsed is not None:
                     ends.append(parsed)
             xfail = entry.get("xfail")
@@ -467,32 +470,6 @@ def _walk(parts: list[str], value: Any) -> Iterator[tuple[str, Any, bool]]:
             yield from _walk([*parts, name], sub)
     else:
         yield ".".join(parts), value, len(parts) > 1
-
-
-def _endpoint(
-    text: Any, components: Mapping[str, Component], bundles: Mapping[str, Bundle]
-) -> Endpoint:
-    if not isinstance(text, str):
-        raise ValueError(f'expected a bundle name or "component@version", got {kind_of(text)}')
-    if text in bundles:
-        return Endpoint(text, bundles[text].pins, bundle=text)
-    if "@" not in text:
-        known = ", ".join(bundles) or "(none)"
-        raise ValueError(f"unknown bundle {text!r}; known: {known}")
-    pins = []
-    for item in text.split(","):
-        name, _, version = item.strip().partition("@")
-        if not NAME.match(name):
-            raise ValueError(
-                f'expected "component@version" with a component name (letters, digits, '
-                f". _ -), got {item.strip()!r}"
-            )
-        component = components.get(name) or Component(name, name)
-        if component.family:
-            pins.append(make_member(component, version))
-        else:
-            pins.append(make_pin(component, version))
-    return Endpoint(text, tuple(pins))
 
 
 def _date(value: Any) -> datetime.date:

@@ -160,6 +160,8 @@ class UpgradePath:
     target: Endpoint
     #: why this path is expected to fail (``xfail = "..."`` in the matrix), else None
     xfail: str | None = None
+    #: given on the command line, not declared in the matrix
+    adhoc: bool = False
 
     @property
     def id(self) -> str:
@@ -240,17 +242,39 @@ class Matrix:
         return tuple(bundle for name, bundle in self.bundles.items() if name in wanted)
 
     def select_upgrades(self, patterns: Iterable[str]) -> tuple[UpgradePath, ...]:
-        """Upgrade paths by id (``lts-3.1:stable-3.2``), glob or ``all``."""
+        """Upgrade paths by id (``lts-3.1:stable-3.2``), glob or ``all``; a ``FROM:TO``
+        that the matrix does not declare is an ad-hoc path between two bundles or
+        ``component@version[,...]`` ends (checked like a combination by the caller)."""
         known = {path.id: path for path in self.upgrades}
         wanted: list[str] = []
+        adhoc: dict[str, UpgradePath] = {}
         for pattern in patterns:
             matched = list(known) if pattern == "all" else fnmatch.filter(known, pattern)
+            if not matched and pattern.count(":") == 1 and not any(c in pattern for c in "*?["):
+                adhoc[pattern] = self.upgrade_path(pattern)
+                continue
             if not matched:
                 raise SelectionError(
                     f"unknown upgrade path {pattern!r}; known: {', '.join(known) or '(none)'}"
                 )
             wanted.extend(name for name in matched if name not in wanted)
-        return tuple(known[name] for name in known if name in wanted)
+        declared = tuple(known[name] for name in known if name in wanted)
+        return declared + tuple(path for path in adhoc.values() if path.id not in known)
+
+    def upgrade_path(self, text: str) -> UpgradePath:
+        """An ad-hoc ``FROM:TO`` (bundles or ``component@version`` ends)."""
+        source, _, target = text.partition(":")
+        try:
+            ends = [
+                make_endpoint(end.strip(), self.components, self.bundles)
+                for end in (source, target)
+            ]
+        except ValueError as error:
+            known = ", ".join(path.id for path in self.upgrades) or "(none)"
+            raise SelectionError(
+                f"invalid upgrade path {text!r}: {error}; declared paths: {known}"
+            ) from None
+        return UpgradePath(ends[0], ends[1], adhoc=True)
 
     def pin(self, component: str, version: str) -> Pin:
         """Build a pin from user text (``core``, ``3.2.1`` or ``extensions``, ``a@1.0``);
@@ -389,7 +413,7 @@ class Matrix:
             first.setdefault(path.id, index)
             if path.source.label == path.target.label:
                 notices.append(Notice("error", key, f"{path.id} goes from and to the same place"))
-            notices.extend(self._check_upgrade(path, key, invalid))
+            notices.extend(self.check_upgrade(path, key, invalid))
         return notices
 
     def _undeclared(self, name: str, key: str) -> Notice | None:
@@ -441,7 +465,12 @@ class Matrix:
                     )
         return notices
 
-    def _check_upgrade(self, path: UpgradePath, key: str, invalid: set[str]) -> list[Notice]:
+    def check_upgrade(
+        self, path: UpgradePath, key: str, invalid: Iterable[str] = ()
+    ) -> list[Notice]:
+        """Both ends valid (``invalid`` names bundles already found invalid; ends that
+        are not bundles are checked here) and nothing moves backwards."""
+        invalid = set(invalid)
         notices: list[Notice] = []
         for end, name in ((path.source, "from"), (path.target, "to")):
             if end.bundle is not None:
@@ -525,3 +554,29 @@ def kind_of(value: Any) -> str:
     if isinstance(value, (int, float)):
         return f"a number ({value})"
     return repr(value)
+
+
+def make_endpoint(
+    text: Any, components: Mapping[str, Component], bundles: Mapping[str, Bundle]
+) -> Endpoint:
+    if not isinstance(text, str):
+        raise ValueError(f'expected a bundle name or "component@version", got {kind_of(text)}')
+    if text in bundles:
+        return Endpoint(text, bundles[text].pins, bundle=text)
+    if "@" not in text:
+        known = ", ".join(bundles) or "(none)"
+        raise ValueError(f"unknown bundle {text!r}; known: {known}")
+    pins = []
+    for item in text.split(","):
+        name, _, version = item.strip().partition("@")
+        if not NAME.match(name):
+            raise ValueError(
+                f'expected "component@version" with a component name (letters, digits, '
+                f". _ -), got {item.strip()!r}"
+            )
+        component = components.get(name) or Component(name, name)
+        if component.family:
+            pins.append(make_member(component, version))
+        else:
+            pins.append(make_pin(component, version))
+    return Endpoint(text, tuple(pins))

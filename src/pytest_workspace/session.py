@@ -337,6 +337,7 @@ class WorkspaceSession:
             lines.append(
                 f"workspace: upgrade path {path.id}"
                 + (f" (xfail: {path.xfail})" if path.xfail else "")
+                + (" (ad hoc)" if path.adhoc else "")
             )
         for component, source in self.selection.sources.items():
             lines.append(f"workspace: {component} from local checkout {source} (editable)")

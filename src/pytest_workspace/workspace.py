@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._names import normalize
 from .errors import WorkspaceError
-from .matrix import Bundle, Level, Matrix, Notice, UpgradePath
+from .matrix import Bundle, Level, Matrix, Notice, Pin, UpgradePath
 from .spec import (
     EnvSpec,
     IndexOptions,
@@ -213,7 +213,26 @@ class Workspace:
             notes.extend(f"warning: {problem}" for problem in problems)
             bundles.append(combination)
         upgrades = matrix.select_upgrades(request.upgrades)
+        for path in upgrades:
+            if not path.adhoc:
+                continue
+            ends = [end.bundle for end in (path.source, path.target) if end.bundle]
+            invalid = [
+                name
+                for name in ends
+                if any(n.level == "error" for n in matrix.check_pins(*self._pins_of(name)))
+            ]
+            for notice in matrix.check_upgrade(path, f"--upgrade-path {path.id}", invalid):
+                if notice.level != "error":
+                    continue
+                if self.settings.strict:
+                    raise WorkspaceError(str(notice))
+                notes.append(f"warning: {notice}")
         return Selection(request, tuple(bundles), upgrades, self.sources(bundles), tuple(notes))
+
+    def _pins_of(self, name: str) -> tuple[tuple[Pin, ...], str]:
+        bundle = self.matrix.bundle(name)
+        return bundle.pins, bundle.key
 
     def sources(self, bundles: Sequence[Bundle] = ()) -> dict[str, Path]:
         """``--workspace-source`` items, plus the project under test (the checkout at
