@@ -287,6 +287,8 @@ def test_current_environment_mode(pytester: pytest.Pytester, plugin_cache: Path)
     result = run(pytester, plugin_cache, "--bundle", "here", "--workspace-env", "current")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*running environment (--workspace-env current)*"])
+    # The summary counts the tests and says where they ran.
+    result.stdout.fnmatch_lines(["here         1       0        0  running environment"])
 
     result = run(pytester, plugin_cache, "--bundle", "elsewhere", "--workspace-env", "current")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -512,4 +514,17 @@ def test_ad_hoc_upgrade_path(project: pytest.Pytester, plugin_cache: Path) -> No
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert [line for line in result.stderr.lines if line] == [
         "ERROR: --upgrade-path new:old: new:old is a downgrade: core goes from 1.1.0 to 1.0.0"
+    ]
+
+
+def test_invalid_matrix_is_reported_as_invalid_not_missing(
+    pytester: pytest.Pytester, plugin_cache: Path
+) -> None:
+    pytester.makefile(".toml", versions='[bundles.b]\ncore = "not a version"\n')
+    pytester.makepyfile(test_x="def test_x(bundle): pass")
+    result = run(pytester, plugin_cache, "--bundle", "b")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line] == [
+        f"ERROR: {pytester.path / 'versions.toml'}: bundles.b.core: expected a PEP 440 "
+        "version, got 'not a version'"
     ]

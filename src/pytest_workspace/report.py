@@ -80,6 +80,8 @@ def summary_lines(
             env = envs.get(name)
             if env is None:
                 how = "not built"
+            elif env.installer == "current":
+                how = "running environment"
             elif env.fresh:
                 how = f"built in {env.build_seconds:.2f} s ({env.installer})"
             else:

@@ -131,12 +131,13 @@ class WorkspaceSession:
             if request.bundles
             else ("--combination" if request.combinations else "--upgrade-path")
         )
-        from .errors import WorkspaceError
+        from .errors import MatrixNotFound, WorkspaceError
 
         try:
             workspace.matrix  # noqa: B018 - load it now, for a message that names the option
-        except WorkspaceError as error:
+        except MatrixNotFound as error:
             raise WorkspaceError(f"{what} needs a matrix file: {error}") from None
+        # An invalid matrix speaks for itself: file, key path, what was expected.
         self.selection = workspace.select(request)
         if worker is None:
             _check_report_target(config.getoption("workspace_report"))
@@ -205,6 +206,9 @@ class WorkspaceSession:
         if private is not None:
             return workspace.private_env(chosen, private, sources=sources, extras=extras)
         if self.mode == "current":
+            self.results.remember_env(
+                EnvRecord(chosen.name, "", "current", False, 0.0, chosen.versions())
+            )
             return workspace.current_env(chosen, sources=sources)
         rebuild = self.selection.request.rebuild_before if self.selection else None
         env = workspace.env(chosen, sources=sources, extras=extras, rebuild_before=rebuild)
