@@ -8,19 +8,19 @@ them all at once.
 
 from __future__ import annotations
 
-import datetime
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from ._compat import tomllib
 from ._names import NAME
-from .errors import InvalidMatrixError, MatrixError, MatrixNotFound
+from ._toml import flatten, read_toml
+from ._values import kind_of, make_endpoint, make_member, make_pin, parse_date
+from .errors import InvalidMatrixError, MatrixError
 from .matrix import (
     METADATA,
     Bundle,
@@ -33,43 +33,15 @@ from .matrix import (
     Pin,
     Rule,
     UpgradePath,
-    kind_of,
-    make_endpoint,
-    make_member,
-    make_pin,
 )
 from .ranges import parse_range, parse_version, render
 
 __all__ = ["load_matrix"]
 
 TOP_LEVEL = ("components", "compatibility", "bundles", "index", "upgrades")
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 _URL = re.compile(r"^(https?|file)://[^\s]+$")
 T = TypeVar("T")
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        # utf-8-sig: editors on Windows save a byte-order mark, which TOML does not allow.
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise MatrixNotFound(f"matrix file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidMatrixError([MatrixError(f"cannot read: {error}", file=path)]) from None
-    try:
-        data: dict[str, Any] = tomllib.loads(text)
-        return data
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        line = column = None
-        position = _TOML_POSITION.search(message)
-        if position:
-            line, column = int(position.group(1)), int(position.group(2))
-            message = message[: position.start()]
-        raise InvalidMatrixError(
-            [MatrixError(f"invalid TOML: {message}", file=path, line=line, column=column)]
-        ) from None
 
 
 def load_matrix(path: str | os.PathLike[str]) -> Matrix:
@@ -81,11 +53,11 @@ def load_matrix(path: str | os.PathLike[str]) -> Matrix:
     path = Path(path).absolute()
     split = path.with_name("compatibility.toml")
     try:
-        data = _read_toml(path)
+        data = read_toml(path)
         files = [path]
         extra: dict[str, Any] = {}
         if split.is_file() and split != path:
-            extra = _read_toml(split)
+            extra = read_toml(split)
             files.append(split)
         return _Loader(path, split).load(data, extra, tuple(files))
     except RecursionError:
@@ -213,7 +185,7 @@ class _Loader:
                 self.error(key, f"expected a table of version rows, got {kind_of(rows)}", file)
                 continue
             parsed: list[Rule] = []
-            for version_text, row, dotted in _flatten(rows):
+            for version_text, row, dotted in flatten(rows):
                 row_key = f'{key}."{version_text}"'
                 if dotted:
                     self.notes.append(
@@ -276,7 +248,7 @@ class _Loader:
         self, table: dict[str, Any], components: Mapping[str, Component]
     ) -> dict[str, Bundle]:
         bundles: dict[str, Bundle] = {}
-        for name, value, dotted in _flatten(table):
+        for name, value, dotted in flatten(table):
             key = f"bundles.{name}"
             if not NAME.match(name) or name == "all":
                 shown = "'all' (it selects every bundle)" if name == "all" else repr(name)
@@ -375,7 +347,9 @@ class _Loader:
                     self.error(f"{key}.{name}", f"expected a string, got {kind_of(table[name])}")
         for name in ("release-date", "lts-until"):
             if name in table:
-                metadata[name.replace("-", "_")] = self.attempt(f"{key}.{name}", _date, table[name])
+                metadata[name.replace("-", "_")] = self.attempt(
+                    f"{key}.{name}", parse_date, table[name]
+                )
         if "python" in table:
             python = table["python"]
             if isinstance(python, str) and re.fullmatch(r"\d+(\.\d+)*", python):
@@ -449,37 +423,3 @@ class _Loader:
             link if "://" in link else str((self.path.parent / link).resolve()) for link in links
         )
         return Index(url=url, find_links=resolved)
-
-
-# -- small parsers ---------------------------------------------------------------------
-
-
-def _flatten(table: dict[str, Any]) -> Iterator[tuple[str, Any, bool]]:
-    """Yield ``(name, value, dotted)``; a table holding only sub-tables is a name prefix.
-
-    TOML reads the unquoted header ``[bundles.stable-3.2]`` as ``bundles."stable-3"."2"``;
-    joining the path back with ``.`` restores the name the user meant.
-    """
-    for name, value in table.items():
-        yield from _walk([name], value)
-
-
-def _walk(parts: list[str], value: Any) -> Iterator[tuple[str, Any, bool]]:
-    if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
-        for name, sub in value.items():
-            yield from _walk([*parts, name], sub)
-    else:
-        yield ".".join(parts), value, len(parts) > 1
-
-
-def _date(value: Any) -> datetime.date:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")

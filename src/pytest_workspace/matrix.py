@@ -1,8 +1,9 @@
 """The compatibility matrix model: components, compatibility rows, bundles and upgrade
-paths, and the checks that tell whether a combination is valid.
+paths, with the lookups and selections front-ends need.
 
 The model is built by :mod:`._load` from ``versions.toml``; every string is already a
-``Version`` or ``SpecifierSet`` here, and nothing in this module does I/O.
+``Version`` or ``SpecifierSet`` here, and nothing in this module does I/O. Whether a
+combination is valid is decided in :mod:`.checks`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from ._names import NAME, normalize
+from ._names import NAME
 from .errors import SelectionError
-from .ranges import parse_version
 
 __all__ = [
     "Bundle",
@@ -268,6 +268,8 @@ class Matrix:
 
     def upgrade_path(self, text: str) -> UpgradePath:
         """An ad-hoc ``FROM:TO`` (bundles or ``component@version`` ends)."""
+        from ._values import make_endpoint
+
         source, _, target = text.partition(":")
         try:
             ends = [
@@ -287,6 +289,8 @@ class Matrix:
         if not NAME.match(component):
             raise ValueError(f"expected a component name, got {component!r}")
         declared = self.components.get(component)
+        from ._values import make_member, make_pin
+
         if "@" in version and (declared is None or declared.family):
             # Undeclared components become families the way a bundle's list does.
             return make_member(self.component(component), version)
@@ -339,181 +343,29 @@ class Matrix:
         return allowed
 
     def check_pins(self, pins: Sequence[Pin], key: str) -> list[Notice]:
-        """Validate a combination in both directions: every row that applies to one of
-        its pins must be satisfied by every other pin it names (family members each)."""
-        by_component: dict[str, list[Pin]] = {}
-        for pin in pins:
-            by_component.setdefault(pin.component, []).append(pin)
-        memo = self._allows_memo
-        notices: list[Notice] = []
-        for pin in pins:
-            rule, inherited = self.rule_for(pin.component, pin.version)
-            if rule is None:
-                rows = self.rules.get(pin.component)
-                if rows:
-                    listed = ", ".join(str(row.version) for row in rows)
-                    notices.append(
-                        Notice(
-                            "warning",
-                            key,
-                            f"{pin} has no compatibility row "
-                            f"(compatibility.{pin.component} lists {listed})",
-                        )
-                    )
-                continue
-            if inherited:
-                series = ".".join(str(part) for part in pin.version.release[:2])
-                notices.append(
-                    Notice(
-                        "info",
-                        key,
-                        f"{pin} uses the row of {rule.version} ({rule.key}), "
-                        f"inherited within the {series} series",
-                    )
-                )
-            for constraint in rule.requires:
-                clause = id(constraint.specifier)
-                for other in by_component.get(constraint.component, ()):
-                    # allows(), inlined: this loop runs 660,000 times at 5,000 bundles.
-                    allowed = memo.get((clause, id(other.version)))
-                    if allowed is None:
-                        allowed = self.allows(constraint, other.version)
-                    if not allowed:
-                        notices.append(
-                            Notice(
-                                "error",
-                                key,
-                                f"{other} does not satisfy {rule.key}: "
-                                f"{constraint.text} (needs {constraint.expanded}) "
-                                f"required by {pin}",
-                            )
-                        )
-        return notices
+        """Validate a combination in both directions (see :func:`.checks.check_pins`)."""
+        from .checks import check_pins
+
+        return check_pins(self, pins, key)
 
     def check(self, today: datetime.date | None = None) -> list[Notice]:
-        """Every finding about this matrix: load notes, bundles, dates, upgrade paths."""
-        today = today or datetime.date.today()
-        notices = list(self.notes)
-        notices.extend(self._check_row_names())
-        invalid: set[str] = set()
-        for bundle in self.bundles.values():
-            found = self.check_pins(bundle.pins, bundle.key)
-            if any(notice.level == "error" for notice in found):
-                invalid.add(bundle.name)
-            notices.extend(found)
-            notices.extend(self._check_coverage(bundle))
-            if bundle.lts_until is not None and bundle.lts_until < today:
-                notices.append(
-                    Notice(
-                        "warning",
-                        bundle.key,
-                        f"out of support since {bundle.lts_until.isoformat()} (lts-until)",
-                    )
-                )
-        first: dict[str, int] = {}
-        for index, path in enumerate(self.upgrades):
-            key = f"upgrades[{index}]"
-            if path.id in first:
-                notices.append(
-                    Notice(
-                        "error",
-                        key,
-                        f"{path.id} is declared twice (also upgrades[{first[path.id]}])",
-                    )
-                )
-            first.setdefault(path.id, index)
-            if path.source.label == path.target.label:
-                notices.append(Notice("error", key, f"{path.id} goes from and to the same place"))
-            notices.extend(self.check_upgrade(path, key, invalid))
-        return notices
+        """Every finding about this matrix (see :func:`.checks.check_matrix`)."""
+        from .checks import check_matrix
 
-    def _undeclared(self, name: str, key: str) -> Notice | None:
-        """With ``[components]`` declared, a name it does not list is likely a typo."""
-        if not self.components or name in self.components:
-            return None
-        import difflib
-
-        close = difflib.get_close_matches(name, list(self.components), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        known = ", ".join(self.components)
-        return Notice("warning", key, f"{name!r} is not a declared component ({known}){hint}")
-
-    def _check_row_names(self) -> list[Notice]:
-        notices = []
-        for component, rules in self.rules.items():
-            found = self._undeclared(component, f"compatibility.{component}")
-            if found:
-                notices.append(found)
-            names = {constraint.component for rule in rules for constraint in rule.requires}
-            for name in sorted(names):
-                found = self._undeclared(name, f"compatibility.{component}")
-                if found:
-                    notices.append(found)
-        return notices
-
-    def _check_coverage(self, bundle: Bundle) -> list[Notice]:
-        """Undeclared names in the bundle, and components that an applying row asks
-        for but the bundle does not pin (the row cannot be checked for them)."""
-        notices = []
-        pinned = {pin.component for pin in bundle.pins}
-        if self.components and not pinned <= self.components.keys():
-            for component in dict.fromkeys(pin.component for pin in bundle.pins):
-                found = self._undeclared(component, f"{bundle.key}.{component}")
-                if found:
-                    notices.append(found)
-        for pin in bundle.pins:
-            rule, _ = self.rule_for(pin.component, pin.version)
-            if rule is None or rule.components <= pinned:
-                continue
-            for constraint in rule.requires:
-                if constraint.component not in pinned:
-                    notices.append(
-                        Notice(
-                            "warning",
-                            bundle.key,
-                            f"{rule.key} ({pin}) requires {constraint.text}, but the bundle "
-                            f"pins no {constraint.component}",
-                        )
-                    )
-        return notices
+        return check_matrix(self, today)
 
     def check_upgrade(
         self, path: UpgradePath, key: str, invalid: Iterable[str] = ()
     ) -> list[Notice]:
-        """Both ends valid (``invalid`` names bundles already found invalid; ends that
-        are not bundles are checked here) and nothing moves backwards."""
-        invalid = set(invalid)
-        notices: list[Notice] = []
-        for end, name in ((path.source, "from"), (path.target, "to")):
-            if end.bundle is not None:
-                if end.bundle in invalid:
-                    notices.append(
-                        Notice("error", key, f"{name} bundle {end.bundle!r} is not valid")
-                    )
-            else:
-                found = self.check_pins(end.pins, f"{key}.{name}")
-                notices.extend(notice for notice in found if notice.level == "error")
-        source = {pin.key: pin for pin in path.source.pins}
-        for pin in path.target.pins:
-            old = source.get(pin.key)
-            if old is not None and pin.version < old.version:
-                notices.append(
-                    Notice(
-                        "error",
-                        key,
-                        f"{path.id} is a downgrade: {pin.key} goes from {old.version} "
-                        f"to {pin.version}",
-                    )
-                )
-        return notices
+        """One upgrade path's findings (see :func:`.checks.check_upgrade`)."""
+        from .checks import check_upgrade
+
+        return check_upgrade(self, path, key, invalid)
 
 
 def versions(pins: Iterable[Pin]) -> dict[str, str]:
     """Pin key (``core``, ``extensions@mongodb``) to version string."""
     return {pin.key: str(pin.version) for pin in pins}
-
-
-# -- constructors shared with the loader -----------------------------------------------
 
 
 def _applicable(rules: Sequence[Rule], version: Version) -> tuple[Rule | None, bool]:
@@ -525,70 +377,3 @@ def _applicable(rules: Sequence[Rule], version: Version) -> tuple[Rule | None, b
         if rule.version < version and rule.version.release[:2] == series:
             inherited = rule
     return inherited, inherited is not None
-
-
-def make_pin(component: Component, text: Any) -> Pin:
-    if not isinstance(text, str):
-        raise ValueError(f"expected a version string, got {kind_of(text)}")
-    if component.family:
-        return make_member(component, text)
-    version = parse_version(text)
-    return Pin(component.name, version, component.distribution(), extras=component.extras)
-
-
-def make_member(component: Component, text: Any) -> Pin:
-    if not isinstance(text, str) or text.count("@") != 1:
-        shown = repr(text) if isinstance(text, str) else kind_of(text)
-        raise ValueError(f'expected "name@version", got {shown}')
-    member, _, version_text = text.partition("@")
-    if not NAME.match(member):
-        raise ValueError(f'expected "name@version" with a package-style name, got {text!r}')
-    version = parse_version(version_text)
-    family = (
-        component if component.family else Component(component.name, f"{component.name}-{{name}}")
-    )
-    return Pin(
-        component.name,
-        version,
-        normalize(family.distribution(member)),
-        member,
-        extras=component.extras,
-    )
-
-
-def kind_of(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, (int, float)):
-        return f"a number ({value})"
-    return repr(value)
-
-
-def make_endpoint(
-    text: Any, components: Mapping[str, Component], bundles: Mapping[str, Bundle]
-) -> Endpoint:
-    if not isinstance(text, str):
-        raise ValueError(f'expected a bundle name or "component@version", got {kind_of(text)}')
-    if text in bundles:
-        return Endpoint(text, bundles[text].pins, bundle=text)
-    if "@" not in text:
-        known = ", ".join(bundles) or "(none)"
-        raise ValueError(f"unknown bundle {text!r}; known: {known}")
-    pins = []
-    for item in text.split(","):
-        name, _, version = item.strip().partition("@")
-        if not NAME.match(name):
-            raise ValueError(
-                f'expected "component@version" with a component name (letters, digits, '
-                f". _ -), got {item.strip()!r}"
-            )
-        component = components.get(name) or Component(name, name)
-        if component.family:
-            pins.append(make_member(component, version))
-        else:
-            pins.append(make_pin(component, version))
-    return Endpoint(text, tuple(pins))

@@ -95,16 +95,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "workspace(**ranges): skip for bundles whose pins do not satisfy the ranges, "
-        'e.g. workspace(core=">=3.2")',
-    )
-    config.addinivalue_line(
-        "markers", 'bundles(*patterns): run only for bundles matching a pattern, e.g. "stable-*"'
-    )
+    from .markers import register
     from .session import SESSION, WorkspaceSession, XdistHooks
 
+    register(config)
     session = WorkspaceSession(config)
     config.stash[SESSION] = session
     config.pluginmanager.register(session, "workspace-session")

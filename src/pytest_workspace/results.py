@@ -18,6 +18,8 @@ __all__ = [
     "Outcome",
     "Results",
     "TestResult",
+    "check_document",
+    "check_report_target",
     "classify",
     "counts",
     "excerpt",
@@ -239,3 +241,31 @@ def check_document(document: object, source: str) -> dict[str, Any]:
             if not isinstance(test.get(name), (str, type(None))):
                 raise fail(f"{key}.{name}", "a string or null", test.get(name))
     return document
+
+
+def check_report_target(target: str | None) -> None:
+    """Fail at the start, not after the tests ran, when the report cannot be written."""
+    if not target:
+        return
+    import os
+    from pathlib import Path
+
+    from .errors import WorkspaceError
+
+    path = Path(target)
+    parent = path.parent
+    problem = None
+    if parent.exists() and not parent.is_dir():
+        problem = f"{parent} is not a directory"
+    elif path.is_dir():
+        problem = "it is a directory"
+    else:
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            problem = f"cannot create {parent}: {error.strerror}"
+        else:
+            if not os.access(parent, os.W_OK):
+                problem = f"{parent} is not writable"
+    if problem:
+        raise WorkspaceError(f"--workspace-report {target}: {problem}")

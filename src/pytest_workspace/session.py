@@ -9,7 +9,6 @@ controller decides the selection once and hands it to the workers through
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import time
 from collections.abc import Sequence
@@ -140,7 +139,9 @@ class WorkspaceSession:
         # An invalid matrix speaks for itself: file, key path, what was expected.
         self.selection = workspace.select(request)
         if worker is None:
-            _check_report_target(config.getoption("workspace_report"))
+            from .results import check_report_target
+
+            check_report_target(config.getoption("workspace_report"))
         workspace.cache  # noqa: B018 - bad cache settings are usage errors, before any test
         if self.mode == "current" and worker is None:
             if len(self.selection.bundles) != 1:
@@ -240,27 +241,9 @@ class WorkspaceSession:
     def _bundle_params(self, metafunc: pytest.Metafunc) -> list[Any]:
         if self.selection is None or not self.selection.bundles:
             return [pytest.param(None, marks=pytest.mark.skip(reason=NO_BUNDLE), id="no-bundle")]
-        chosen = list(self.selection.bundles)
-        patterns = [p for mark in metafunc.definition.iter_markers("bundles") for p in mark.args]
-        if patterns:
-            chosen = [b for b in chosen if any(fnmatch.fnmatchcase(b.name, p) for p in patterns)]
-            if not chosen:
-                why = f"no selected bundle matches bundles({', '.join(map(repr, patterns))})"
-                return [pytest.param(None, marks=pytest.mark.skip(reason=why), id="no-bundle")]
-        requirements = [
-            (name, text, _marker_range(name, text))
-            for mark in metafunc.definition.iter_markers("workspace")
-            for name, text in mark.kwargs.items()
-        ]
-        params = []
-        for candidate in chosen:
-            reason = _unmet(candidate, requirements)
-            marks = [pytest.mark.skip(reason=reason)] if reason else []
-            if candidate.xfail:
-                # Strict: a bundle declared broken that passes is news, reported as such.
-                marks.append(pytest.mark.xfail(reason=candidate.xfail, strict=True))
-            params.append(pytest.param(candidate, marks=marks, id=candidate.name))
-        return params
+        from .markers import bundle_params
+
+        return bundle_params(metafunc.definition, self.selection.bundles)
 
     def _upgrade_params(self) -> list[Any]:
         if self.selection is None or not self.selection.upgrades:
@@ -404,52 +387,3 @@ class WorkspaceSession:
 
 
 SESSION = pytest.StashKey[WorkspaceSession]()
-
-
-def _check_report_target(target: str | None) -> None:
-    """Fail at the start, not after the tests ran, when the report cannot be written."""
-    if not target:
-        return
-    from .errors import WorkspaceError
-
-    path = Path(target)
-    parent = path.parent
-    problem = None
-    if parent.exists() and not parent.is_dir():
-        problem = f"{parent} is not a directory"
-    elif path.is_dir():
-        problem = "it is a directory"
-    else:
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            problem = f"cannot create {parent}: {error.strerror}"
-        else:
-            if not os.access(parent, os.W_OK):
-                problem = f"{parent} is not writable"
-    if problem:
-        raise WorkspaceError(f"--workspace-report {target}: {problem}")
-
-
-def _marker_range(component: str, text: str) -> Any:
-    from .ranges import parse_range
-
-    try:
-        return parse_range(text)
-    except ValueError as error:
-        raise pytest.UsageError(f"workspace({component}={text!r}): {error}") from None
-
-
-def _unmet(chosen: Bundle, requirements: Sequence[tuple[str, str, Any]]) -> str | None:
-    from .ranges import render
-
-    for component, text, specifier in requirements:
-        pins = [pin for pin in chosen.pins if component in (pin.component, pin.key)]
-        if not pins:
-            return f"bundle {chosen.name} has no {component} (test needs {component} {text})"
-        for pin in pins:
-            if not specifier.contains(pin.version, prereleases=True):
-                expanded = render(specifier)
-                shown = text if expanded == text else f"{text} ({expanded})"
-                return f"bundle {chosen.name} has {pin}, test needs {component} {shown}"
-    return None

@@ -1,0 +1,77 @@
+"""The markers: ``@pytest.mark.workspace(core=">=3.2")`` gates a test on the bundle's
+pins, ``@pytest.mark.bundles("stable-*")`` limits it to matching bundles."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .matrix import Bundle
+
+__all__ = ["bundle_params", "register"]
+
+
+def register(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "workspace(**ranges): skip for bundles whose pins do not satisfy the ranges, "
+        'e.g. workspace(core=">=3.2")',
+    )
+    config.addinivalue_line(
+        "markers", 'bundles(*patterns): run only for bundles matching a pattern, e.g. "stable-*"'
+    )
+
+
+def bundle_params(definition: pytest.Function, bundles: Sequence[Bundle]) -> list[Any]:
+    """One param per selected bundle the ``bundles(...)`` marker lets through, skipped
+    with the reason where ``workspace(...)`` ranges are not met, strict xfail for a bundle
+    declared ``xfail``."""
+    chosen = list(bundles)
+    patterns = [p for mark in definition.iter_markers("bundles") for p in mark.args]
+    if patterns:
+        chosen = [b for b in chosen if any(fnmatch.fnmatchcase(b.name, p) for p in patterns)]
+        if not chosen:
+            why = f"no selected bundle matches bundles({', '.join(map(repr, patterns))})"
+            return [pytest.param(None, marks=pytest.mark.skip(reason=why), id="no-bundle")]
+    requirements = [
+        (name, text, _marker_range(name, text))
+        for mark in definition.iter_markers("workspace")
+        for name, text in mark.kwargs.items()
+    ]
+    params = []
+    for candidate in chosen:
+        reason = _unmet(candidate, requirements)
+        marks = [pytest.mark.skip(reason=reason)] if reason else []
+        if candidate.xfail:
+            # Strict: a bundle declared broken that passes is news, reported as such.
+            marks.append(pytest.mark.xfail(reason=candidate.xfail, strict=True))
+        params.append(pytest.param(candidate, marks=marks, id=candidate.name))
+    return params
+
+
+def _marker_range(component: str, text: str) -> Any:
+    from .ranges import parse_range
+
+    try:
+        return parse_range(text)
+    except ValueError as error:
+        raise pytest.UsageError(f"workspace({component}={text!r}): {error}") from None
+
+
+def _unmet(chosen: Bundle, requirements: Sequence[tuple[str, str, Any]]) -> str | None:
+    from .ranges import render
+
+    for component, text, specifier in requirements:
+        pins = [pin for pin in chosen.pins if component in (pin.component, pin.key)]
+        if not pins:
+            return f"bundle {chosen.name} has no {component} (test needs {component} {text})"
+        for pin in pins:
+            if not specifier.contains(pin.version, prereleases=True):
+                expanded = render(specifier)
+                shown = text if expanded == text else f"{text} ({expanded})"
+                return f"bundle {chosen.name} has {pin}, test needs {component} {shown}"
+    return None
