@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._names import normalize
 from .errors import WorkspaceError
-from .matrix import Bundle, Level, Matrix, Notice, Pin, UpgradePath
+from .matrix import Bundle, Level, Matrix, Notice, UpgradePath
 from .spec import (
     EnvSpec,
     IndexOptions,
@@ -216,11 +216,11 @@ class Workspace:
         for path in upgrades:
             if not path.adhoc:
                 continue
-            ends = [end.bundle for end in (path.source, path.target) if end.bundle]
+            ends = [matrix.bundle(end.bundle) for end in (path.source, path.target) if end.bundle]
             invalid = [
-                name
-                for name in ends
-                if any(n.level == "error" for n in matrix.check_pins(*self._pins_of(name)))
+                end.name
+                for end in ends
+                if any(n.level == "error" for n in matrix.check_pins(end.pins, end.key))
             ]
             for notice in matrix.check_upgrade(path, f"--upgrade-path {path.id}", invalid):
                 if notice.level != "error":
@@ -229,10 +229,6 @@ class Workspace:
                     raise WorkspaceError(str(notice))
                 notes.append(f"warning: {notice}")
         return Selection(request, tuple(bundles), upgrades, self.sources(bundles), tuple(notes))
-
-    def _pins_of(self, name: str) -> tuple[tuple[Pin, ...], str]:
-        bundle = self.matrix.bundle(name)
-        return bundle.pins, bundle.key
 
     def sources(self, bundles: Sequence[Bundle] = ()) -> dict[str, Path]:
         """``--workspace-source`` items, plus the project under test (the checkout at
