@@ -43,6 +43,20 @@ def lint(session: nox.Session) -> None:
     session.run("mypy")
 
 
+@nox.session
+def tox_compat(session: nox.Session) -> None:
+    """With a tox older than 4.29 (no tox_extend_envs hook) tox still starts and works;
+    our envs just do not appear. Needs the package index for the old tox."""
+    session.install("tox==4.28.4", "-e", ".")
+    version = session.run("tox", "--version", silent=True)
+    if not isinstance(version, str) or "pytest-workspace" not in version:
+        session.error(f"our tox plugin is not registered:\n{version}")
+    listed = session.run("tox", "l", "-c", str(EXAMPLE / "tox.toml"), silent=True)
+    if not isinstance(listed, str) or "py" not in listed or "bundle-" in listed:
+        session.error(f"unexpected `tox l` output with tox 4.28:\n{listed}")
+    session.log("tox 4.28 starts with pytest-workspace installed; no bundle envs listed")
+
+
 @nox.session(venv_backend="none")
 def build_examples(session: nox.Session) -> None:
     """Build every release of the example components into examples/provisioning/dist."""
@@ -63,6 +77,14 @@ def demo(session: nox.Session) -> None:
     session.run(
         "pytest", str(EXAMPLE), "--bundle", "all", "--upgrade-path", "all", *session.posargs
     )
+
+
+@nox.session
+def demo_tox(session: nox.Session) -> None:
+    """The same through tox: every bundle and upgrade path env of the example's tox.toml."""
+    session.install("-e", ".[tox]", "tox-uv")
+    build_examples(session)
+    session.run("tox", "run", "-c", str(EXAMPLE / "tox.toml"), "-m", "workspace", *session.posargs)
 
 
 @nox.session

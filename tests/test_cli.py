@@ -206,15 +206,29 @@ def test_environment_variable_selects_matrix(
     monkeypatch.chdir(elsewhere)
     monkeypatch.setenv("PYTEST_WORKSPACE_MATRIX", str(provisioning))
     code, out, _ = run(capsys, "ci-matrix")
-    assert (code, out) == (0, '{"include": [{"bundle": "stable-3.2"}, {"bundle": "lts-3.1"}]}\n')
+    assert (code, json.loads(out)) == (0, {"include": PROVISIONING_JOBS})
+
+
+#: ci-matrix of the users' matrix: one job per bundle, with the tox env that runs it
+PROVISIONING_JOBS = [
+    {"bundle": "stable-3.2", "tox_env": "bundle-stable-v3.2"},
+    {"bundle": "lts-3.1", "tox_env": "bundle-lts-v3.1"},
+]
 
 
 def test_ci_matrix_formats(capsys: pytest.CaptureFixture[str], provisioning: Path) -> None:
     code, out, _ = run(capsys, "ci-matrix", "--format", "github", "--matrix", str(provisioning))
     assert code == 0
-    assert json.loads(out) == {"include": [{"bundle": "stable-3.2"}, {"bundle": "lts-3.1"}]}
+    assert json.loads(out) == {"include": PROVISIONING_JOBS}
     code, out, _ = run(capsys, "ci-matrix", "--format", "gitlab", "--matrix", str(provisioning))
-    assert out == 'parallel:\n  matrix:\n    - BUNDLE: ["stable-3.2", "lts-3.1"]\n'
+    assert out.splitlines() == [
+        "parallel:",
+        "  matrix:",
+        '    - BUNDLE: "stable-3.2"',
+        '      TOX_ENV: "bundle-stable-v3.2"',
+        '    - BUNDLE: "lts-3.1"',
+        '      TOX_ENV: "bundle-lts-v3.1"',
+    ]
 
 
 def test_show(capsys: pytest.CaptureFixture[str], provisioning: Path) -> None:

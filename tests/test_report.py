@@ -253,38 +253,25 @@ to = "platform@2.1"
 """
 
 
+def _entry(kind: str, name: str, tox_env: str) -> dict[str, str]:
+    return {kind: name, "tox_env": tox_env}
+
+
+A, B, C = (_entry("bundle", name, f"bundle-{name}") for name in "abc")
+AB = _entry("upgrade_path", "a:b", "upgrade-a-to-b")
+PLATFORM = _entry(
+    "upgrade_path", "platform@2.0:platform@2.1", "upgrade-platform_v2.0-to-platform_v2.1"
+)
+
+
 @pytest.mark.parametrize(
-    ("args", "github", "gitlab"),
+    ("args", "github"),
     [
-        (
-            [],
-            [{"bundle": "a"}, {"bundle": "b"}, {"bundle": "c"}],
-            ['    - BUNDLE: ["a", "b", "c"]'],
-        ),
-        (["--bundles", "[ab]"], [{"bundle": "a"}, {"bundle": "b"}], ['    - BUNDLE: ["a", "b"]']),
-        (
-            ["--upgrade-paths", "--changed", "platform"],
-            [
-                {"bundle": "a"},
-                {"bundle": "c"},
-                {"upgrade_path": "a:b"},
-                {"upgrade_path": "platform@2.0:platform@2.1"},
-            ],
-            [
-                '    - BUNDLE: ["a", "c"]',
-                '    - UPGRADE_PATH: ["a:b", "platform@2.0:platform@2.1"]',
-            ],
-        ),
-        (
-            ["--upgrade-paths", "--changed", "acme-ext-x"],
-            [{"bundle": "b"}, {"upgrade_path": "a:b"}],
-            ['    - BUNDLE: ["b"]', '    - UPGRADE_PATH: ["a:b"]'],
-        ),
-        (
-            ["--upgrade-paths", "platform@*", "--changed", "core"],
-            [{"bundle": "a"}, {"bundle": "b"}],
-            ['    - BUNDLE: ["a", "b"]'],
-        ),
+        ([], [A, B, C]),
+        (["--bundles", "[ab]"], [A, B]),
+        (["--upgrade-paths", "--changed", "platform"], [A, C, AB, PLATFORM]),
+        (["--upgrade-paths", "--changed", "acme-ext-x"], [B, AB]),
+        (["--upgrade-paths", "platform@*", "--changed", "core"], [A, B]),
     ],
 )
 def test_ci_matrix_filters(
@@ -292,13 +279,17 @@ def test_ci_matrix_filters(
     write_matrix: WriteMatrix,
     args: list[str],
     github: list[dict[str, str]],
-    gitlab: list[str],
 ) -> None:
     path = str(write_matrix(CHANGED))
     assert main(["ci-matrix", "--matrix", path, *args]) == 0
     assert json.loads(capsys.readouterr().out) == {"include": github}
+    # GitLab: one entry per job (variables listed in one entry would multiply).
+    gitlab = ["parallel:", "  matrix:"]
+    for entry in github:
+        (kind, name), (_, tox_env) = entry.items()
+        gitlab += [f"    - {kind.upper()}: {json.dumps(name)}", f'      TOX_ENV: "{tox_env}"']
     assert main(["ci-matrix", "--format", "gitlab", "--matrix", path, *args]) == 0
-    assert capsys.readouterr().out.splitlines() == ["parallel:", "  matrix:", *gitlab]
+    assert capsys.readouterr().out.splitlines() == gitlab
 
 
 def test_ci_matrix_unknown_changed_component(

@@ -148,11 +148,11 @@ def get_requires_for_build_wheel(config_settings=None):
 def get_requires_for_build_editable(config_settings=None):
     return []
 
-def build_wheel(directory, config_settings=None, metadata_directory=None):
-    return _wheel(directory, False)
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    return _wheel(wheel_directory, False)
 
-def build_editable(directory, config_settings=None, metadata_directory=None):
-    return _wheel(directory, True)
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    return _wheel(wheel_directory, True)
 """
 
 
@@ -224,3 +224,25 @@ def repack_installed(directory: Path, name: str) -> Path:
         for member, data in contents.items():
             archive.writestr(member, data)
     return path
+
+
+def repack_closure(directory: Path, name: str) -> Path:
+    """``name`` and everything it requires (markers evaluated here, extras not), each
+    repacked from this environment: an offline find-links for a tox env's deps."""
+    import importlib.metadata
+
+    from packaging.requirements import Requirement
+
+    directory.mkdir(parents=True, exist_ok=True)
+    pending, done = [name], set()
+    while pending:
+        current = canonicalize_name(pending.pop())
+        if current in done:
+            continue
+        done.add(current)
+        repack_installed(directory, current)
+        for text in importlib.metadata.requires(current) or []:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                pending.append(requirement.name)
+    return directory

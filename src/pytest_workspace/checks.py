@@ -103,7 +103,19 @@ def check_matrix(matrix: Matrix, today: datetime.date | None = None) -> list[Not
         if path.source.label == path.target.label:
             notices.append(Notice("error", key, f"{path.id} goes from and to the same place"))
         notices.extend(check_upgrade(matrix, path, key, invalid))
+    notices.extend(_check_tox_names(matrix))
     return notices
+
+
+def _check_tox_names(matrix: Matrix) -> list[Notice]:
+    """tox reads ``3.2`` as a Python, so the tox plugin renames parts (``v3.2``); two
+    names that end up the same would be one tox env."""
+    from .envnames import collisions
+
+    return [
+        Notice("warning", "", f"{' and '.join(items)} both map to tox env {name!r}; rename one")
+        for name, items in collisions(matrix)
+    ]
 
 
 def _undeclared(matrix: Matrix, name: str, key: str) -> Notice | None:

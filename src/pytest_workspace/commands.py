@@ -168,7 +168,7 @@ def cmd_ci_matrix(args: argparse.Namespace) -> int:
 
         bundles = [bundle for bundle in bundles if touches(bundle.pins)]
         paths = [p for p in paths if touches(p.source.pins) or touches(p.target.pins)]
-    print(ci_matrix(bundles, args.format, upgrades=[path.id for path in paths]))
+    print(ci_matrix(bundles, args.format, upgrades=paths))
     return OK
 
 

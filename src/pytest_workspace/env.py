@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 import time
@@ -31,6 +32,8 @@ from .matrix import Pin, versions
 from .spec import EnvSpec
 
 if TYPE_CHECKING:
+    import importlib.metadata
+
     from .cache import Manifest
     from .installers import Installer
 
@@ -110,21 +113,53 @@ def read_installed(path: Path | None = None) -> Distributions:
 
 def installed_from(distribution: str) -> tuple[Path | None, bool]:
     """Where the running interpreter's ``distribution`` was installed from (PEP 610
-    ``direct_url.json``): a local directory and whether it is editable, else None."""
+    ``direct_url.json``): a local directory and whether it is editable, else None.
+
+    tox (``package = "editable"``) builds the PEP 660 wheel itself and installs that
+    file, so ``direct_url.json`` names the wheel; the checkout is then where the wheel's
+    redirect (a ``.pth`` line, a setuptools editable finder) points."""
     import importlib.metadata
     import json
     from urllib.parse import unquote, urlparse
 
     try:
-        text = importlib.metadata.distribution(distribution).read_text("direct_url.json")
-        data = json.loads(text or "null")
+        found = importlib.metadata.distribution(distribution)
+        data = json.loads(found.read_text("direct_url.json") or "null")
     except (importlib.metadata.PackageNotFoundError, ValueError):
         return None, False
     if not isinstance(data, dict) or not str(data.get("url", "")).startswith("file://"):
         return None, False
     info = data.get("dir_info")
-    editable = isinstance(info, dict) and info.get("editable") is True
-    return Path(unquote(urlparse(str(data["url"])).path)), editable
+    path = Path(unquote(urlparse(str(data["url"])).path))
+    if isinstance(info, dict):
+        return path, info.get("editable") is True
+    redirect = _editable_redirect(found) if path.suffix == ".whl" else None
+    return (redirect, True) if redirect is not None else (path, False)
+
+
+_ABSOLUTE = re.compile(r"""['"](/[^'"]+)['"]""")
+
+
+def _editable_redirect(found: importlib.metadata.Distribution) -> Path | None:
+    """The source directory an installed editable wheel points at, if it is one."""
+    for file in found.files or ():
+        name = file.name
+        finder = name.startswith("__editable__") and name.endswith(".py")
+        if not (finder or name.endswith(".pth")):
+            continue
+        try:
+            text = Path(str(file.locate())).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if name.endswith(".pth"):
+            lines = [line.strip() for line in text.splitlines()]
+            paths = [line for line in lines if line and not line.startswith(("#", "import"))]
+        else:
+            paths = _ABSOLUTE.findall(text)
+        for candidate in paths:
+            if os.path.isabs(candidate) and os.path.isdir(candidate):
+                return Path(candidate)
+    return None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .matrix import Bundle
+from .matrix import Bundle, UpgradePath
 from .results import OUTCOMES, EnvRecord, TestResult, counts, path_outcome
 
 __all__ = [
@@ -31,7 +31,9 @@ CI_FORMATS = ("github", "gitlab")
 RowKind = Literal["bundle", "upgrade path"]
 
 
-def ci_matrix(bundles: Sequence[Bundle], fmt: str = "github", upgrades: Sequence[str] = ()) -> str:
+def ci_matrix(
+    bundles: Sequence[Bundle], fmt: str = "github", upgrades: Sequence[UpgradePath] = ()
+) -> str:
     """The bundles (and upgrade paths) as a CI job matrix.
 
     ``github`` is one line of JSON for ``strategy.matrix: ${{ fromJSON(...) }}``: one
@@ -39,17 +41,19 @@ def ci_matrix(bundles: Sequence[Bundle], fmt: str = "github", upgrades: Sequence
     ignores an empty ``--bundle=``/``--upgrade-path=``, so one job template serves
     both). ``gitlab`` is a ``parallel: matrix:`` fragment (JSON strings are valid YAML).
     """
-    names = [bundle.name for bundle in bundles]
+    from .envnames import tox_bundle_env, tox_upgrade_env
+
+    entries = [{"bundle": b.name, "tox_env": tox_bundle_env(b)} for b in bundles]
+    entries += [{"upgrade_path": p.id, "tox_env": tox_upgrade_env(p)} for p in upgrades]
     if fmt == "github":
-        include = [{"bundle": name} for name in names]
-        include += [{"upgrade_path": path} for path in upgrades]
-        return json.dumps({"include": include})
+        return json.dumps({"include": entries})
     if fmt == "gitlab":
+        # One entry per job: variables listed together in one entry would multiply.
         lines = ["parallel:", "  matrix:"]
-        if names:
-            lines.append("    - BUNDLE: " + json.dumps(names))
-        if upgrades:
-            lines.append("    - UPGRADE_PATH: " + json.dumps(list(upgrades)))
+        for entry in entries:
+            first, *rest = entry.items()
+            lines.append(f"    - {first[0].upper()}: {json.dumps(first[1])}")
+            lines.extend(f"      {key.upper()}: {json.dumps(value)}" for key, value in rest)
         return "\n".join(lines)
     raise ValueError(f"expected a CI format, one of {', '.join(CI_FORMATS)}, got {fmt!r}")
 

@@ -328,7 +328,8 @@ class Workspace:
             if path is None:
                 continue
             origin, editable = installed_from(pin.distribution)
-            if origin is None or origin.resolve() != path.resolve():
+            # An editable redirect may point into the checkout (its src/ directory).
+            if origin is None or not _within(origin.resolve(), path.resolve()):
                 where = f"from {origin}" if origin else "from a release, not from a checkout"
                 found.append(f"{pin.key}: {pin.distribution} is installed {where}; expected {path}")
             elif not editable:
@@ -338,6 +339,10 @@ class Workspace:
                 f"the running environment ({sys.prefix}) does not hold bundle {bundle.name}: "
                 + "; ".join(found)
             )
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
 
 
 def _current(problem: Mismatch) -> str:
