@@ -15,6 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime
     from pathlib import Path
+    from typing import Any
 
 __all__ = ["main"]
 
@@ -145,26 +146,87 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--max-size", type=_size, metavar="SIZE", help="e.g. 500M, 2G")
     for sub in (listing, prune):
         sub.add_argument("--cache", type=_path, metavar="DIR", help="the env cache")
+    _workspace_commands(commands, common)
     return parser
 
 
-def _build_options(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument(
-        "--find-links",
+def _workspace_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    meta = argparse.ArgumentParser(add_help=False, parents=[common])
+    meta.add_argument(
+        "--config",
+        type=_path,
+        metavar="PATH",
+        help="the meta-repository's workspace.toml or wrknv.toml (default: the nearest one "
+        "from the current directory upwards)",
+    )
+    workspace = commands.add_parser("workspace", help="meta-repository: the sibling checkouts")
+    actions = workspace.add_subparsers(dest="workspace_command", metavar="ACTION", required=True)
+
+    def action(name: str, help: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = actions.add_parser(
+            name, parents=[meta], help=help, description=help
+        )
+        sub.set_defaults(handler=f"workspace_{name}")
+        return sub
+
+    status = action("status", "one row per sibling: path, git state, version, the bundle's pin")
+    status.add_argument("--bundle", metavar="BUNDLE", help="show this bundle's pins")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    boot = action("bootstrap", "clone the missing siblings; never touch an existing one")
+    boot.add_argument(
+        "--update",
+        action="store_true",
+        help="fast-forward clean checkouts on their tracking branch (others are skipped)",
+    )
+    boot.add_argument("--fail-if-dirty", action="store_true", help="exit 1 if a sibling is dirty")
+    boot.add_argument(
+        "--ref",
         action="append",
         default=[],
-        metavar="DIR|URL",
-        help="look for packages here (repeatable; replaces the matrix's [index] find-links)",
+        metavar="NAME=BRANCH",
+        help="check out BRANCH in a fresh clone of sibling NAME (repeatable)",
     )
-    sub.add_argument("--index-url", metavar="URL", help="the package index to use")
-    sub.add_argument("--offline", action="store_true", help="use no index: find-links only")
-    sub.add_argument("--installer", choices=INSTALLERS, help="default: uv when available, else pip")
-    sub.add_argument(
-        "--cache",
-        type=_path,
-        metavar="DIR",
-        help="the env cache (default: $PYTEST_WORKSPACE_CACHE or the user cache dir)",
+    setup = action("setup", "one shared env with every present sibling installed editable")
+    setup.add_argument("--bundle", metavar="BUNDLE", help="constrain the rest to its pins")
+    setup.add_argument(
+        "--venv", type=_path, metavar="PATH", help="default: .venv beside the config"
     )
+    for name in ("find-links", "index-url", "offline", "installer"):
+        _build_option(setup, name)
+    validate = action("validate", "check the shared env: Python, editables, imports, rows")
+    validate.add_argument("--venv", type=_path, metavar="PATH", help="default: .venv")
+    action("order", "print the siblings in dependency order")
+
+
+def _build_option(sub: argparse.ArgumentParser, name: str) -> None:
+    if name == "find-links":
+        sub.add_argument(
+            "--find-links",
+            action="append",
+            default=[],
+            metavar="DIR|URL",
+            help="look for packages here (repeatable; replaces the matrix's [index] find-links)",
+        )
+    elif name == "index-url":
+        sub.add_argument("--index-url", metavar="URL", help="the package index to use")
+    elif name == "offline":
+        sub.add_argument("--offline", action="store_true", help="use no index: find-links only")
+    elif name == "installer":
+        sub.add_argument(
+            "--installer", choices=INSTALLERS, help="default: uv when available, else pip"
+        )
+    else:
+        sub.add_argument(
+            "--cache",
+            type=_path,
+            metavar="DIR",
+            help="the env cache (default: $PYTEST_WORKSPACE_CACHE or the user cache dir)",
+        )
+
+
+def _build_options(sub: argparse.ArgumentParser) -> None:
+    for name in ("find-links", "index-url", "offline", "installer", "cache"):
+        _build_option(sub, name)
 
 
 def _version() -> str:

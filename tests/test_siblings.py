@@ -1,0 +1,358 @@
+"""Meta-repository mode with real git repositories the tests create, and real envs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_workspace.cli import main
+from pytest_workspace.errors import WorkspaceError
+from pytest_workspace.siblings import inspect, load_config
+
+BACKEND = """
+import json, os, zipfile
+
+def _wheel(directory, editable):
+    here = os.path.dirname(os.path.abspath(__file__))
+    meta = json.load(open(os.path.join(here, "META.json")))
+    name, module, version = meta["name"], meta["module"], meta["version"]
+    info = f"{module}-{version}.dist-info"
+    lines = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    lines += [f"Requires-Dist: {r}" for r in meta["requires"]]
+    files = {
+        f"{info}/METADATA": "\\n".join(lines) + "\\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    if editable:
+        files[f"{module}.pth"] = os.path.join(here, "src") + "\\n"
+    else:
+        init = os.path.join(here, "src", module, "__init__.py")
+        files[f"{module}/__init__.py"] = open(init).read()
+    files[f"{info}/RECORD"] = "".join(f"{p},,\\n" for p in files) + f"{info}/RECORD,,\\n"
+    filename = f"{module}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(directory, filename), "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return filename
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def get_requires_for_build_editable(config_settings=None):
+    return []
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    return _wheel(wheel_directory, False)
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    return _wheel(wheel_directory, True)
+"""
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in GIT_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def project(
+    root: Path, name: str, version: str = "1.5.0.dev0", requires: tuple[str, ...] = ()
+) -> Path:
+    """A git repository holding a buildable (offline, in-tree backend) project."""
+    module = name.replace("-", "_")
+    (root / "src" / module).mkdir(parents=True)
+    (root / "src" / module / "__init__.py").write_text(f"NAME = {name!r}\n")
+    deps = "".join(f'"{r}", ' for r in requires)
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""
+            [build-system]
+            requires = []
+            build-backend = "backend"
+            backend-path = ["."]
+            [project]
+            name = "{name}"
+            version = "{version}"
+            requires-python = ">=3.9"
+            dependencies = [{deps}]
+            """
+        )
+    )
+    meta = {"name": name, "module": module, "version": version, "requires": list(requires)}
+    (root / "META.json").write_text(json.dumps(meta))
+    (root / "backend.py").write_text(BACKEND)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+def snapshot(path: Path) -> dict[str, object]:
+    """Everything a tool could have changed: files, HEAD, branch and status."""
+    files = {
+        str(p.relative_to(path)): p.read_bytes()
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(path).parts
+    }
+    return {
+        "files": files,
+        "head": git(path, "rev-parse", "HEAD"),
+        "branch": git(path, "branch", "--show-current"),
+        "status": git(path, "status", "--porcelain"),
+    }
+
+
+@pytest.fixture
+def remotes(tmp_path: Path) -> Path:
+    """Upstream repositories of three components."""
+    base = tmp_path / "remotes"
+    project(base / "core", "pwt-core")
+    project(base / "platform", "pwt-platform", requires=("pwt-core>=1",))
+    project(base / "plugin", "pwt-plugin-a", requires=("pwt-core>=1",))
+    return base
+
+
+def meta_repo(tmp_path: Path, remotes: Path, names: tuple[str, ...]) -> Path:
+    meta = tmp_path / "work" / "meta"
+    meta.mkdir(parents=True)
+    entries = "".join(
+        f'[[siblings]]\nname = "{n}"\npath = "../{n}"\nrepo = "{remotes / n}"\n' for n in names
+    )
+    (meta / "workspace.toml").write_text(entries)
+    git(meta, "init", "-q")
+    return meta
+
+
+def test_configuration_errors_name_file_key_value_and_expectation(tmp_path: Path) -> None:
+    config = tmp_path / "wrknv.toml"
+    config.write_text('[[siblings]]\nname = "core"\npath = 42\n')
+    with pytest.raises(WorkspaceError) as error:
+        load_config(start=tmp_path)
+    assert str(error.value) == f"{config}: siblings[0].path: expected a non-empty string, got 42"
+    config.write_text('[[siblings]]\nname = "core"\nbranch = "main"\n')
+    with pytest.raises(WorkspaceError, match=r"siblings\[0\]\.branch: expected one of"):
+        load_config(start=tmp_path)
+    # The seed's wrknv.toml as written, found from a subdirectory; a local override.
+    config.write_text('[[siblings]]\nname = "core"\npath = "../core"\nrepo = "git@h:core.git"\n')
+    (tmp_path / "workspace.local.toml").write_text(
+        '[[siblings]]\nname = "core"\npath = "/src/core"\n'
+    )
+    (tmp_path / "sub").mkdir()
+    meta = load_config(start=tmp_path / "sub")
+    assert meta.file == config
+    assert [(s.name, s.path, s.repo) for s in meta.siblings] == [
+        ("core", "/src/core", "git@h:core.git")
+    ]
+    (tmp_path / "workspace.local.toml").write_text('[[siblings]]\nname = "cor"\npath = "x"\n')
+    with pytest.raises(WorkspaceError, match=r"name: expected a sibling of wrknv\.toml, got 'cor'"):
+        load_config(start=tmp_path)
+
+
+def test_bootstrap_clones_only_the_missing_and_touches_nothing_else(
+    tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    meta = meta_repo(tmp_path, remotes, ("core", "platform", "plugin", "tools"))
+    work = meta.parent
+    # platform: a clone with uncommitted work; plugin: a clone on another branch;
+    # tools: a symlink to a checkout elsewhere.
+    git(work, "clone", "-q", str(remotes / "platform"), "platform")
+    (work / "platform" / "src" / "pwt_platform" / "__init__.py").write_text("EDITED = 1\n")
+    git(work, "clone", "-q", str(remotes / "plugin"), "plugin")
+    git(work / "plugin", "checkout", "-q", "-b", "feature")
+    elsewhere = project(tmp_path / "elsewhere" / "tools", "pwt-tools")
+    (work / "tools").symlink_to(elsewhere)
+    before = {name: snapshot(work / name) for name in ("platform", "plugin", "tools")}
+
+    assert (
+        main(["workspace", "bootstrap", "--update", "--config", str(meta / "workspace.toml")]) == 0
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("core             cloned: ")
+    assert out[1:] == [
+        "platform         skipped: uncommitted changes",
+        "plugin           skipped: branch feature tracks no upstream",
+        "tools            skipped: a symlink (used for installs only, never written through)",
+    ]
+    assert (work / "core" / "pyproject.toml").is_file()
+    assert {name: snapshot(work / name) for name in before} == before
+    # CI: a dirty sibling fails the job.
+    argv = ["workspace", "bootstrap", "--fail-if-dirty", "--config", str(meta / "workspace.toml")]
+    assert main(argv) == 1
+    assert capsys.readouterr().err == "dirty siblings: platform\n"
+    assert {name: snapshot(work / name) for name in before} == before
+
+
+def test_bootstrap_update_fast_forwards_a_clean_tracking_checkout(
+    tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    meta = meta_repo(tmp_path, remotes, ("core",))
+    config = str(meta / "workspace.toml")
+    assert main(["workspace", "bootstrap", "--config", config]) == 0
+    (remotes / "core" / "NEWS").write_text("news\n")
+    git(remotes / "core", "add", "NEWS")
+    git(remotes / "core", "commit", "-q", "-m", "news")
+    capsys.readouterr()
+    assert main(["workspace", "bootstrap", "--update", "--config", config]) == 0
+    assert "core             updated: main: " in capsys.readouterr().out
+    assert (meta.parent / "core" / "NEWS").read_text() == "news\n"
+
+
+def test_never_rules(tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    meta = meta_repo(tmp_path, remotes, ("core", "platform", "plugin"))
+    work = meta.parent
+    lines = (meta / "workspace.toml").read_text()
+    # a plain directory inside the meta-repository (git would act on the meta-repo);
+    # a dangling link; a link into the meta-repository; two siblings on one checkout;
+    # a checkout of another remote where core should go; a detached HEAD with commits.
+    (meta / "inside").mkdir()
+    (meta / "inside" / "file").write_text("x")
+    (work / "dangling").symlink_to(work / "nowhere")
+    (work / "loop").symlink_to(meta)
+    git(work, "clone", "-q", str(remotes / "platform"), "core")
+    git(work, "clone", "-q", str(remotes / "plugin"), "plugin")
+    git(work / "plugin", "checkout", "-q", "--detach")
+    (work / "plugin" / "LOCAL").write_text("work\n")
+    git(work / "plugin", "add", "LOCAL")
+    git(work / "plugin", "commit", "-q", "-m", "local work")
+    (meta / "workspace.toml").write_text(
+        lines
+        + '[[siblings]]\nname = "inside"\npath = "inside"\nrepo = "x"\n'
+        + '[[siblings]]\nname = "dangling"\npath = "../dangling"\nrepo = "x"\n'
+        + '[[siblings]]\nname = "loop"\npath = "../loop"\nrepo = "x"\n'
+        + '[[siblings]]\nname = "again"\npath = "../core"\nrepo = "x"\n'
+    )
+    before = {name: snapshot(work / name) for name in ("core", "plugin")}
+    meta_status = git(meta, "status", "--porcelain")
+    assert (
+        main(["workspace", "bootstrap", "--update", "--config", str(meta / "workspace.toml")]) == 0
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        out[0],  # core
+        out[1],  # platform: cloned
+        "plugin           skipped: detached HEAD with commits no branch holds",
+        "inside           skipped: not its own git top level",
+        "dangling         refused: a dangling or looping symlink",
+        "loop             skipped: a symlink into the meta-repository",
+        "again            skipped: the same checkout as sibling 'core'",
+    ]
+    assert out[0] == f"core             skipped: its origin is not {remotes / 'core'}"
+    assert out[1].startswith("platform         cloned: ")
+    assert {name: snapshot(work / name) for name in before} == before
+    assert (meta / "inside" / "file").read_text() == "x"
+    assert git(meta, "status", "--porcelain") == meta_status
+    # A sibling removed from the configuration is reported, never deleted.
+    (meta / "workspace.toml").write_text(
+        lines.replace('name = "platform"', 'name = "gone"').replace("../platform", "../gone")
+    )
+    capsys.readouterr()
+    main(["workspace", "bootstrap", "--config", str(meta / "workspace.toml")])
+    assert "platform         not listed: " in capsys.readouterr().out
+    assert (work / "platform" / "pyproject.toml").is_file()
+
+
+@pytest.mark.slow
+def test_setup_validate_and_order(
+    tmp_path: Path, remotes: Path, wheelhouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    meta = meta_repo(tmp_path, remotes, ("platform", "core"))
+    (meta / "versions.toml").write_text(
+        textwrap.dedent(
+            f"""
+            [components.core]
+            package = "pwt-core"
+            [components.platform]
+            package = "pwt-platform"
+            [components.plugin]
+            package = "pwt-plugin-a"
+            [index]
+            find-links = ["{wheelhouse}"]
+            [bundles.b]
+            core = "1.1.0"
+            platform = "1.1.0"
+            plugin = "0.2.0"
+            """
+        )
+    )
+    config = str(meta / "workspace.toml")
+    assert main(["workspace", "bootstrap", "--config", config]) == 0
+    capsys.readouterr()
+    assert main(["workspace", "order", "--config", config]) == 0
+    assert capsys.readouterr().out == "core\nplatform\n"
+    argv = ["workspace", "setup", "--bundle", "b", "--offline", "--config", config]
+    assert main(argv) == 0, capsys.readouterr()
+    out = capsys.readouterr().out.splitlines()
+    assert out[-3:] == [
+        f"platform         editable: pwt-platform from {meta.parent / 'platform'}",
+        f"core             editable: pwt-core from {meta.parent / 'core'}",
+        str(meta / ".venv"),
+    ]
+    constraints = (meta / ".venv" / "pytest-workspace-constraints.txt").read_text()
+    assert constraints == "pwt-plugin-a==0.2.0\n"  # the siblings' own pins are left out
+    assert main(["workspace", "validate", "--config", config]) == 0
+    assert capsys.readouterr().out == f"{meta / '.venv'}: 0 findings\n"
+    # A sibling that does not import is named as the first failure, in dependency order.
+    (meta.parent / "core" / "src" / "pwt_core" / "__init__.py").write_text("import nope\n")
+    assert main(["workspace", "validate", "--config", config]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "error: core: import pwt_core failed (the first failure): "
+        "ModuleNotFoundError: No module named 'nope'"
+    )
+    # A dependency cycle is a finding.
+    pyproject = meta.parent / "core" / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("dependencies = []", 'dependencies = ["pwt-platform"]')
+    )
+    assert main(["workspace", "order", "--config", config]) == 1
+    assert "error: dependency cycle: " in capsys.readouterr().err
+
+
+def test_status(tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    meta = meta_repo(tmp_path, remotes, ("core", "platform"))
+    (meta / "versions.toml").write_text(
+        '[components.core]\npackage = "pwt-core"\n[bundles.b]\ncore = "1.1.0"\n'
+    )
+    config = str(meta / "workspace.toml")
+    git(meta.parent, "clone", "-q", str(remotes / "core"), "core")
+    assert main(["workspace", "status", "--bundle", "b", "--json", "--config", config]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)["siblings"]}
+    assert rows["platform"]["present"] is False
+    core = rows["core"]
+    assert (core["branch"], core["dirty"], core["remote_matches"], core["toplevel"]) == (
+        "main",
+        False,
+        True,
+        True,
+    )
+    assert (core["distribution"], core["version"], core["pin"], core["swapped_in"]) == (
+        "pwt-core",
+        "1.5.0.dev0",
+        "1.1.0",
+        True,
+    )
+    states = inspect(load_config(start=meta))
+    assert [s.usable for s in states] == [True, False]
