@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import textwrap
 from pathlib import Path
@@ -356,3 +357,68 @@ def test_status(tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixture[str
     )
     states = inspect(load_config(start=meta))
     assert [s.usable for s in states] == [True, False]
+
+
+SIBLING_TEST = """
+def test_sees_the_sibling_checkout(bundle_env):
+    code = "import pwt_core, importlib.metadata as m; "
+    code += "print(pwt_core.NAME, m.version('pwt-platform'))"
+    print("SEEN", bundle_env.run_python(code).stdout.strip())
+    print("KEY", bundle_env.key)
+"""
+
+
+@pytest.mark.slow
+def test_pytest_swaps_in_the_siblings(
+    pytester: pytest.Pytester, tmp_path: Path, remotes: Path, wheelhouse: Path, plugin_cache: Path
+) -> None:
+    meta = meta_repo(tmp_path, remotes, ("core",))
+    assert main(["workspace", "bootstrap", "--config", str(meta / "workspace.toml")]) == 0
+    (meta / "versions.toml").write_text(
+        textwrap.dedent(
+            f"""
+            [components.core]
+            package = "pwt-core"
+            [components.platform]
+            package = "pwt-platform"
+            [index]
+            find-links = ["{wheelhouse}"]
+            [bundles.b]
+            core = "1.1.0"
+            platform = "1.1.0"
+            """
+        )
+    )
+    (meta / "test_siblings_seen.py").write_text(SIBLING_TEST)
+    core = meta.parent / "core"
+    (core / "src" / "pwt_core" / "__init__.py").write_text("NAME = 'edited'\n")
+
+    def run() -> tuple[str, str]:
+        result = pytester.runpytest_subprocess(
+            "-p",
+            "no:cacheprovider",
+            f"--workspace-cache={plugin_cache}",
+            "--workspace-offline",
+            f"--rootdir={meta}",
+            str(meta / "test_siblings_seen.py"),
+            "-s",
+            "--bundle=b",
+            "--workspace-siblings=auto",
+        )
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines([f"workspace: core from local checkout {core} (editable)"])
+        text = result.stdout.str()
+        seen = re.search(r"SEEN .*", text)
+        key = re.search(r"KEY .*", text)
+        assert seen is not None, text
+        assert key is not None, text
+        return seen.group(), key.group()
+
+    seen, key = run()
+    assert seen == "SEEN edited 1.1.0"  # the checkout's edited code, the bundle's platform
+    assert run() == (seen, key)  # reused
+    pyproject = core / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('requires-python = ">=3.9"', 'requires-python = ">=3.8"')
+    )
+    assert run()[1] != key  # its packaging metadata changed: another env

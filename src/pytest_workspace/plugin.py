@@ -54,6 +54,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="COMPONENT=PATH",
         help="install COMPONENT from a local checkout instead of its pinned release",
     )
+    group.addoption(
+        "--workspace-siblings",
+        metavar="auto|NAMES|none",
+        help="swap in the meta-repository's sibling checkouts (workspace.toml): 'auto' every "
+        "present sibling whose component the bundle pins, or a comma list of names",
+    )
     group.addoption("--workspace-installer", choices=("uv", "pip"), help="default: uv if available")
     group.addoption("--workspace-cache", metavar="DIR", help="the shared env cache")
     group.addoption("--workspace-rebuild", action="store_true", help="ignore cached envs")
@@ -81,6 +87,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "workspace_upgrade_paths", "upgrade paths selected by default", type="args", default=[]
     )
     parser.addini("workspace_sources", "COMPONENT=PATH lines", type="linelist", default=[])
+    parser.addini("workspace_siblings", "auto, a comma list of sibling names, or none")
     parser.addini("workspace_installer", "uv or pip", default=None)
     parser.addini("workspace_cache", "the shared env cache", default=None)
     parser.addini("workspace_find_links", "find-links for packages", type="linelist", default=[])

@@ -292,6 +292,18 @@ def parse_sources(items: Iterable[str], *, rootdir: Path | None = None) -> dict[
     return sources
 
 
+def _metadata_digest(root: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in ("pyproject.toml", "setup.cfg", "setup.py"):
+        try:
+            digest.update(name.encode() + b"\0" + (root / name).read_bytes())
+        except OSError:
+            continue
+    return digest.hexdigest()[:20]
+
+
 def local_sources(
     pins: Sequence[Pin], paths: Mapping[str, Path], *, editable: bool = True
 ) -> tuple[Source, ...]:
@@ -302,6 +314,8 @@ def local_sources(
         if not matching:
             continue
         distribution = matching[0].distribution
-        digest = "" if editable else _tree_digest(path)
+        # An editable env follows code edits, but a changed dependency list needs a
+        # rebuild: the packaging metadata files are part of the key.
+        digest = _metadata_digest(path) if editable else _tree_digest(path)
         result.append(Source(component, distribution, path, editable, digest))
     return tuple(result)

@@ -70,6 +70,8 @@ class Settings:
     hint: str = "--matrix PATH"
     #: swap in the checkout at rootdir when its distribution is a component (pytest)
     detect_project: bool = True
+    #: meta-repository siblings to swap in: "auto", "none" or a comma list of names
+    siblings: str | None = None
 
     @classmethod
     def layered(
@@ -82,7 +84,7 @@ class Settings:
             return next((layer[name] for layer in layers if _given(layer.get(name))), None)
 
         values: dict[str, Any] = {}
-        for name in ("matrix", "installer", "strict", "editable"):
+        for name in ("matrix", "installer", "strict", "editable", "siblings"):
             if pick(name) is not None:
                 values[name] = pick(name)
         if pick("cache") is not None:
@@ -237,6 +239,9 @@ class Workspace:
         if tuple(self.settings.sources) == ("none",):
             return {}
         sources = parse_sources(self.settings.sources, rootdir=self.settings.rootdir)
+        # An explicit source wins over a sibling, a sibling over the detected project.
+        for component, path in self._siblings(bundles).items():
+            sources.setdefault(component, path)
         if not self.settings.detect_project:
             return sources
         name = project_distribution(self.settings.rootdir)
@@ -247,6 +252,31 @@ class Workspace:
                     if normalize(pin.distribution) == wanted:
                         sources.setdefault(pin.key, self.settings.rootdir)
         return sources
+
+    def _siblings(self, bundles: Sequence[Bundle]) -> dict[str, Path]:
+        """``--workspace-siblings``: present, usable siblings whose component a selected
+        bundle pins (all of them for ``auto``, the named ones otherwise)."""
+        wanted = (self.settings.siblings or "none").strip()
+        if wanted == "none" or not bundles:
+            return {}
+        from .siblings import inspect, load_config
+
+        meta = load_config(start=self.settings.rootdir)
+        names = None if wanted == "auto" else [n.strip() for n in wanted.split(",") if n.strip()]
+        for name in names or ():
+            meta.sibling(name)  # an unknown name is an error naming the known ones
+        pinned = {pin.component for chosen in bundles for pin in chosen.pins}
+        found: dict[str, Path] = {}
+        for state in inspect(meta):
+            sibling = state.sibling
+            if names is not None and sibling.name not in names:
+                continue
+            if names is not None and not state.usable:
+                why = state.problem or "missing"
+                raise WorkspaceError(f"sibling {sibling.name} ({state.path}): {why}")
+            if state.usable and sibling.matrix_component in pinned:
+                found[sibling.matrix_component] = state.real
+        return found
 
     # -- envs -------------------------------------------------------------------------
 
