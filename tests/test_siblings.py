@@ -393,8 +393,13 @@ def test_pytest_swaps_in_the_siblings(
     core = meta.parent / "core"
     (core / "src" / "pwt_core" / "__init__.py").write_text("NAME = 'edited'\n")
 
+    report = tmp_path / "report.json"
+    junit = tmp_path / "junit.xml"
+
     def run() -> tuple[str, str]:
         result = pytester.runpytest_subprocess(
+            f"--workspace-report={report}",
+            f"--junitxml={junit}",
             "-p",
             "no:cacheprovider",
             f"--workspace-cache={plugin_cache}",
@@ -406,7 +411,9 @@ def test_pytest_swaps_in_the_siblings(
             "--workspace-siblings=auto",
         )
         result.assert_outcomes(passed=1)
-        result.stdout.fnmatch_lines([f"workspace: core from local checkout {core} (editable)"])
+        commit = git(core, "rev-parse", "--short", "HEAD")
+        line = f"workspace: core from local checkout {core} (editable; main {commit}, dirty)"
+        result.stdout.fnmatch_lines([line])
         text = result.stdout.str()
         seen = re.search(r"SEEN .*", text)
         key = re.search(r"KEY .*", text)
@@ -416,6 +423,12 @@ def test_pytest_swaps_in_the_siblings(
 
     seen, key = run()
     assert seen == "SEEN edited 1.1.0"  # the checkout's edited code, the bundle's platform
+    commit = git(core, "rev-parse", "--short", "HEAD")
+    summary = {"path": str(core), "branch": "main", "commit": commit, "dirty": True}
+    assert json.loads(report.read_text())["sources"] == {"core": summary}
+    assert f'name="workspace_sources" value="core={core} (main {commit}, dirty)"' in (
+        junit.read_text()
+    )
     assert run() == (seen, key)  # reused
     pyproject = core / "pyproject.toml"
     pyproject.write_text(

@@ -143,8 +143,10 @@ def results_document(
     bundles: Mapping[str, Mapping[str, str]],
     upgrades: Mapping[str, tuple[str, str]],
     envs: Mapping[str, EnvRecord],
+    sources: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The ``--workspace-report`` JSON: what ran, against which pins, with what result."""
+    """The ``--workspace-report`` JSON: what ran, against which pins, with what result;
+    ``sources``: the local checkouts swapped in (path, branch, commit, dirty)."""
 
     def stamp(when: float) -> str:
         moment = datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
@@ -181,6 +183,7 @@ def results_document(
             }
             for name, pins in bundles.items()
         },
+        "sources": {name: dict(info) for name, info in (sources or {}).items()},
         "upgrade_paths": {
             name: {
                 "from": source,

@@ -93,6 +93,7 @@ class WorkspaceSession:
         self.selection: Selection | None = None
         self._workspace: Workspace | None = None
         self._results: Results | None = None
+        self._sources: dict[str, dict[str, Any]] | None = None
         # An empty payload: the controller selected nothing, and neither does a worker.
         worker = getattr(config, "workerinput", {}).get("workspace") or None
         try:
@@ -270,6 +271,13 @@ class WorkspaceSession:
         from .matrix import Bundle, UpgradePath
 
         # user_properties travel with every report (to the xdist controller, to JUnit XML).
+        from .siblings import describe_checkout
+
+        sources = ",".join(
+            f"{component}={summary['path']}"
+            + (f" ({describe_checkout(summary)})" if "commit" in summary else "")
+            for component, summary in self.source_summaries().items()
+        )
         for item in items:
             params = getattr(getattr(item, "callspec", None), "params", {})
             chosen = params.get("bundle")
@@ -280,6 +288,8 @@ class WorkspaceSession:
             path = params.get("upgrade_path")
             if isinstance(path, UpgradePath):
                 item.user_properties.append(("workspace_upgrade_path", path.id))
+            if sources:
+                item.user_properties.append(("workspace_sources", sources))
 
     # -- results ---------------------------------------------------------------------------
 
@@ -328,10 +338,23 @@ class WorkspaceSession:
                 + (f" (xfail: {path.xfail})" if path.xfail else "")
                 + (" (ad hoc)" if path.adhoc else "")
             )
-        for component, source in self.selection.sources.items():
-            lines.append(f"workspace: {component} from local checkout {source} (editable)")
+        from .siblings import describe_checkout
+
+        for component, summary in self.source_summaries().items():
+            git = describe_checkout(summary)
+            where = f"{summary['path']} (editable{'; ' + git if git else ''})"
+            lines.append(f"workspace: {component} from local checkout {where}")
         lines.extend(f"workspace: {note}" for note in self.selection.notes)
         return lines
+
+    def source_summaries(self) -> dict[str, dict[str, Any]]:
+        """Each swapped-in checkout with its git branch, commit and dirty flag (read once)."""
+        if self._sources is None:
+            from .siblings import checkout_summary
+
+            chosen = self.selection.sources if self.selection else {}
+            self._sources = {name: checkout_summary(path) for name, path in chosen.items()}
+        return self._sources
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         workeroutput = getattr(self.config, "workeroutput", None)
@@ -357,6 +380,7 @@ class WorkspaceSession:
             bundles={b.name: b.versions() for b in self.selection.bundles},
             upgrades={p.id: (p.source.label, p.target.label) for p in self.selection.upgrades},
             envs=self.results.envs,
+            sources=self.source_summaries(),
         )
         if target:
             import json

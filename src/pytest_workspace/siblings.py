@@ -353,3 +353,23 @@ def order(states: Sequence[SiblingState]) -> tuple[list[SiblingState], list[str]
 
 def names(states: Iterable[SiblingState]) -> list[str]:
     return [state.sibling.name for state in states]
+
+
+def checkout_summary(path: Path) -> dict[str, Any]:
+    """A local source as reports name it: its path and, for a git checkout that is its
+    own top level, the branch (None when detached), short commit and dirty flag."""
+    from . import _git
+
+    summary: dict[str, Any] = {"path": str(path)}
+    checkout = _git.inspect(path)
+    if checkout.toplevel:
+        summary.update(branch=checkout.branch, commit=checkout.commit, dirty=checkout.dirty)
+    return summary
+
+
+def describe_checkout(summary: Mapping[str, Any]) -> str:
+    """``main 1a2b3c4, dirty`` (empty when the source is not a git checkout)."""
+    if "commit" not in summary:
+        return ""
+    text = f"{summary['branch'] or 'detached'} {summary['commit']}"
+    return text + (", dirty" if summary["dirty"] else "")
