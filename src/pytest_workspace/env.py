@@ -119,13 +119,22 @@ def installed_from(distribution: str) -> tuple[Path | None, bool]:
     file, so ``direct_url.json`` names the wheel; the checkout is then where the wheel's
     redirect (a ``.pth`` line, a setuptools editable finder) points."""
     import importlib.metadata
+
+    try:
+        found = importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None, False
+    return origin_of(found)
+
+
+def origin_of(found: importlib.metadata.Distribution) -> tuple[Path | None, bool]:
+    """:func:`installed_from` for a distribution already found (in any env)."""
     import json
     from urllib.parse import unquote, urlparse
 
     try:
-        found = importlib.metadata.distribution(distribution)
         data = json.loads(found.read_text("direct_url.json") or "null")
-    except (importlib.metadata.PackageNotFoundError, ValueError):
+    except ValueError:
         return None, False
     if not isinstance(data, dict) or not str(data.get("url", "")).startswith("file://"):
         return None, False

@@ -222,7 +222,8 @@ def verify_editables(venv: Path, states: Sequence[SiblingState]) -> list[str]:
     """Each sibling installed editable from its own path (PEP 610 ``direct_url.json``)
     in ``venv``: no released wheel of the same name slipped in."""
     import importlib.metadata
-    from urllib.parse import unquote, urlparse
+
+    from .env import origin_of
 
     found: dict[str, importlib.metadata.Distribution] = {}
     for dist in importlib.metadata.distributions(path=[str(p) for p in site_packages(venv)]):
@@ -234,17 +235,11 @@ def verify_editables(venv: Path, states: Sequence[SiblingState]) -> list[str]:
         if installed is None:
             problems.append(f"{state.sibling.name}: {name} is not installed")
             continue
-        try:
-            data = json.loads(installed.read_text("direct_url.json") or "null")
-        except ValueError:
-            data = None
-        url = str(data.get("url", "")) if isinstance(data, dict) else ""
-        info = data.get("dir_info") if isinstance(data, dict) else None
-        origin = Path(unquote(urlparse(url).path)) if url.startswith("file://") else None
+        origin, editable = origin_of(installed)
         if origin is None or origin.resolve() != state.real.resolve():
             where = f"from {origin}" if origin else "from a release, not from its checkout"
             problems.append(f"{state.sibling.name}: {name} is installed {where}")
-        elif not (isinstance(info, dict) and info.get("editable") is True):
+        elif not editable:
             problems.append(f"{state.sibling.name}: {name} from {origin} is not editable")
     return problems
 
