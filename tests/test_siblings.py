@@ -15,44 +15,7 @@ from pytest_workspace.cli import main
 from pytest_workspace.errors import WorkspaceError
 from pytest_workspace.siblings import inspect, load_config
 
-BACKEND = """
-import json, os, zipfile
-
-def _wheel(directory, editable):
-    here = os.path.dirname(os.path.abspath(__file__))
-    meta = json.load(open(os.path.join(here, "META.json")))
-    name, module, version = meta["name"], meta["module"], meta["version"]
-    info = f"{module}-{version}.dist-info"
-    lines = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
-    lines += [f"Requires-Dist: {r}" for r in meta["requires"]]
-    files = {
-        f"{info}/METADATA": "\\n".join(lines) + "\\n",
-        f"{info}/WHEEL": "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
-    }
-    if editable:
-        files[f"{module}.pth"] = os.path.join(here, "src") + "\\n"
-    else:
-        init = os.path.join(here, "src", module, "__init__.py")
-        files[f"{module}/__init__.py"] = open(init).read()
-    files[f"{info}/RECORD"] = "".join(f"{p},,\\n" for p in files) + f"{info}/RECORD,,\\n"
-    filename = f"{module}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(os.path.join(directory, filename), "w") as archive:
-        for path, text in files.items():
-            archive.writestr(path, text)
-    return filename
-
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
-def get_requires_for_build_editable(config_settings=None):
-    return []
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    return _wheel(wheel_directory, False)
-
-def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
-    return _wheel(wheel_directory, True)
-"""
+from .wheels import add_in_tree_backend
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -103,9 +66,7 @@ def project(
             """
         )
     )
-    meta = {"name": name, "module": module, "version": version, "requires": list(requires)}
-    (root / "META.json").write_text(json.dumps(meta))
-    (root / "backend.py").write_text(BACKEND)
+    add_in_tree_backend(root, name, version, requires)
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "initial")

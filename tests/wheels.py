@@ -120,23 +120,30 @@ def build_slow_sdist(directory: Path, name: str, version: str) -> Path:
 
 
 IN_TREE_BACKEND = """
-import os, zipfile
+import json, os, zipfile
 
 def _wheel(directory, editable):
     here = os.path.dirname(os.path.abspath(__file__))
-    name, version = "pwt_core", open(os.path.join(here, "VERSION")).read().strip()
-    info = f"{name}-{version}.dist-info"
+    meta = json.load(open(os.path.join(here, "META.json")))
+    name, module = meta["name"], meta["module"]
+    try:  # a dynamic version, as a VERSION file holds it
+        version = open(os.path.join(here, "VERSION")).read().strip()
+    except OSError:
+        version = meta["version"]
+    info = f"{module}-{version}.dist-info"
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    lines += [f"Requires-Dist: {r}" for r in meta["requires"]]
     files = {
-        f"{info}/METADATA": f"Metadata-Version: 2.1\\nName: pwt-core\\nVersion: {version}\\n",
+        f"{info}/METADATA": "\\n".join(lines) + "\\n",
         f"{info}/WHEEL": "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
     }
     if editable:
-        files["pwt_core.pth"] = here + "/src\\n"
+        files[f"{module}.pth"] = os.path.join(here, "src") + "\\n"
     else:
-        init = os.path.join(here, "src", "pwt_core", "__init__.py")
-        files["pwt_core/__init__.py"] = open(init).read()
+        init = os.path.join(here, "src", module, "__init__.py")
+        files[f"{module}/__init__.py"] = open(init).read()
     files[f"{info}/RECORD"] = "".join(f"{p},,\\n" for p in files) + f"{info}/RECORD,,\\n"
-    filename = f"{name}-{version}-py3-none-any.whl"
+    filename = f"{module}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(os.path.join(directory, filename), "w") as archive:
         for path, text in files.items():
             archive.writestr(path, text)
@@ -156,6 +163,19 @@ def build_editable(wheel_directory, config_settings=None, metadata_directory=Non
 """
 
 
+def add_in_tree_backend(
+    root: Path, name: str, version: str | None = None, requires: Sequence[str] = ()
+) -> None:
+    """Make ``root`` buildable offline: a backend in the tree (``backend-path``) that
+    builds ``name`` from ``src/<module>``; without ``version``, a VERSION file holds it."""
+    import json
+
+    module = name.replace("-", "_")
+    meta = {"name": name, "module": module, "version": version, "requires": list(requires)}
+    (root / "META.json").write_text(json.dumps(meta))
+    (root / "backend.py").write_text(IN_TREE_BACKEND)
+
+
 def make_checkout(root: Path, version: str = "1.5.0.dev0") -> Path:
     """A local checkout of pwt-core with an in-tree build backend (builds offline)."""
     (root / "src" / "pwt_core").mkdir(parents=True)
@@ -172,7 +192,7 @@ def make_checkout(root: Path, version: str = "1.5.0.dev0") -> Path:
             """
         )
     )
-    (root / "backend.py").write_text(IN_TREE_BACKEND)
+    add_in_tree_backend(root, "pwt-core")
     (root / "VERSION").write_text(version)
     (root / "src" / "pwt_core" / "__init__.py").write_text("VERSION = 'checkout'\n")
     return root
