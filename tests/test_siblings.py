@@ -183,6 +183,50 @@ def test_bootstrap_update_fast_forwards_a_clean_tracking_checkout(
     assert (meta.parent / "core" / "NEWS").read_text() == "news\n"
 
 
+def test_refs_for_ci_jobs_and_relative_repos(
+    tmp_path: Path,
+    remotes: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`ci-matrix --sibling-refs` hands each job the refs that `bootstrap --ref` takes;
+    a `../` repo is relative to the configuration file, wherever the command runs."""
+    git(remotes / "core", "branch", "feature-x")
+    git(remotes / "platform", "branch", "feature-x")
+    meta = tmp_path / "remotes" / "meta"
+    meta.mkdir()
+    (meta / "workspace.toml").write_text(
+        '[[siblings]]\nname = "core"\npath = "../../work/core"\nrepo = "../core"\n'
+        'ref = "main"\n'
+        '[[siblings]]\nname = "platform"\npath = "../../work/platform"\nrepo = "../platform"\n'
+    )
+    (meta / "versions.toml").write_text(
+        '[bundles.b1]\ncore = "1.0.0"\n[bundles.b2]\ncore = "1.1.0"\n'
+    )
+    config = str(meta / "workspace.toml")
+    argv = ["ci-matrix", "--matrix", str(meta / "versions.toml"), "--config", config]
+    assert main([*argv, "--sibling-refs"]) == 0
+    jobs = json.loads(capsys.readouterr().out)["include"]
+    assert [job["sibling_refs"] for job in jobs] == ["core=main", "core=main"]
+    assert main([*argv, "--sibling-refs", "--ref", "core=feature-x,platform=feature-x"]) == 0
+    refs = json.loads(capsys.readouterr().out)["include"][0]["sibling_refs"]
+    assert refs == "core=feature-x,platform=feature-x"
+    assert main([*argv, "--sibling-refs", "--ref", "tools=x"]) == 2
+    assert "unknown sibling 'tools'; known: core, platform" in capsys.readouterr().err
+    assert main([*argv, "--ref", "core=x"]) == 2
+    assert "--ref needs --sibling-refs" in capsys.readouterr().err
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["workspace", "bootstrap", "--config", config, "--ref", refs]) == 0
+    out = capsys.readouterr().out
+    assert f"cloned: {remotes / 'core'} into {tmp_path / 'work' / 'core'}" in out
+    for name in ("core", "platform"):
+        assert git(tmp_path / "work" / name, "branch", "--show-current") == "feature-x"
+    assert all(state.remote_matches for state in inspect(load_config(Path(config))))
+    assert main(["workspace", "bootstrap", "--config", config, "--ref", "core"]) == 2
+    assert "--ref 'core': expected NAME=BRANCH" in capsys.readouterr().err
+
+
 def test_never_rules(tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixture[str]) -> None:
     meta = meta_repo(tmp_path, remotes, ("core", "platform", "plugin"))
     work = meta.parent

@@ -109,6 +109,25 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="only bundles and paths containing these components (names or distributions)",
     )
+    ci.add_argument(
+        "--sibling-refs",
+        action="store_true",
+        help="add each job's sibling refs (workspace.toml's ref, overridden by --ref) "
+        "for `workspace bootstrap --ref`",
+    )
+    ci.add_argument(
+        "--ref",
+        action="append",
+        default=[],
+        metavar="NAME=BRANCH[,...]",
+        help="with --sibling-refs: this sibling's branch in every job (repeatable)",
+    )
+    ci.add_argument(
+        "--config",
+        type=_path,
+        metavar="PATH",
+        help="with --sibling-refs: workspace.toml or wrknv.toml (default: found upwards)",
+    )
 
     report = command("report", "report", "merge results JSON files into one compatibility matrix")
     report.add_argument("results", nargs="+", metavar="RESULTS.json")
@@ -166,7 +185,7 @@ def _workspace_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         sub: argparse.ArgumentParser = actions.add_parser(
             name, parents=[meta], help=help, description=help
         )
-        sub.set_defaults(handler=f"workspace_{name}")
+        sub.set_defaults(handler=f"workspace_{name}", handlers="metacommands")
         return sub
 
     status = action("status", "one row per sibling: path, git state, version, the bundle's pin")
@@ -183,8 +202,9 @@ def _workspace_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "--ref",
         action="append",
         default=[],
-        metavar="NAME=BRANCH",
-        help="check out BRANCH in a fresh clone of sibling NAME (repeatable)",
+        metavar="NAME=BRANCH[,...]",
+        help="check out BRANCH in a fresh clone of sibling NAME (repeatable, or comma-separated "
+        "as `ci-matrix --sibling-refs` emits them)",
     )
     setup = action("setup", "one shared env with every present sibling installed editable")
     setup.add_argument("--bundle", metavar="BUNDLE", help="constrain the rest to its pins")
@@ -238,10 +258,12 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from . import commands
+    from importlib import import_module
+
     from .errors import WorkspaceError
 
-    handler = getattr(commands, f"cmd_{args.handler}")
+    handlers = import_module(f".{getattr(args, 'handlers', 'commands')}", __package__)
+    handler = getattr(handlers, f"cmd_{args.handler}")
     try:
         result: int = handler(args)
     except WorkspaceError as error:

@@ -89,9 +89,11 @@ def bootstrap(
             else:
                 ref = refs.get(name, sibling.ref)
                 state.path.parent.mkdir(parents=True, exist_ok=True)
-                _git.clone(sibling.repo, state.path, ref)
+                remote = meta.remote(sibling)
+                assert remote is not None
+                _git.clone(remote, state.path, ref)
                 _record(meta, name, state.path)
-                steps.append(Step(name, "cloned", f"{sibling.repo} into {state.path}"))
+                steps.append(Step(name, "cloned", f"{remote} into {state.path}"))
             continue
         where = f" ({state.branch or 'detached'} {state.commit})" if state.commit else ""
         if name in refs and state.branch != refs[name]:

@@ -32,7 +32,10 @@ RowKind = Literal["bundle", "upgrade path"]
 
 
 def ci_matrix(
-    bundles: Sequence[Bundle], fmt: str = "github", upgrades: Sequence[UpgradePath] = ()
+    bundles: Sequence[Bundle],
+    fmt: str = "github",
+    upgrades: Sequence[UpgradePath] = (),
+    common: Mapping[str, str] | None = None,
 ) -> str:
     """The bundles (and upgrade paths) as a CI job matrix.
 
@@ -40,11 +43,14 @@ def ci_matrix(
     ``{"bundle": ...}`` entry per bundle, one ``{"upgrade_path": ...}`` per path (pytest
     ignores an empty ``--bundle=``/``--upgrade-path=``, so one job template serves
     both). ``gitlab`` is a ``parallel: matrix:`` fragment (JSON strings are valid YAML).
+    ``common`` fields (``sibling_refs``) are added to every job.
     """
     from .envnames import tox_bundle_env, tox_upgrade_env
 
     entries = [{"bundle": b.name, "tox_env": tox_bundle_env(b)} for b in bundles]
     entries += [{"upgrade_path": p.id, "tox_env": tox_upgrade_env(p)} for p in upgrades]
+    for entry in entries:
+        entry.update(common or {})
     if fmt == "github":
         return json.dumps({"include": entries})
     if fmt == "gitlab":

@@ -6,7 +6,7 @@ A coordination repository lists its siblings in ``workspace.toml`` (or the seed'
     [[siblings]]
     name = "core"
     path = "../core"
-    repo = "https://git.example.com/acme/core.git"
+    repo = "https://git.example.com/acme/core.git"   # "./x" or "../x": beside this file
     ref = "main"              # optional: the branch a fresh clone checks out
     component = "core"        # optional: the matrix component, when it differs from name
     extras = ["test"]         # optional: installed with the sibling by `workspace setup`
@@ -36,6 +36,7 @@ __all__ = [
     "inspect",
     "load_config",
     "order",
+    "parse_refs",
 ]
 
 CONFIG_NAMES = ("workspace.toml", "wrknv.toml")
@@ -68,6 +69,14 @@ class MetaRepository:
     def location(self, sibling: Sibling) -> Path:
         """Where the sibling is, without following a symlink at that path."""
         return Path(os.path.normpath(self.root / sibling.path))
+
+    def remote(self, sibling: Sibling) -> str | None:
+        """The URL to clone from: a ``./`` or ``../`` path is relative to the
+        configuration file, as ``path`` is, not to wherever the command runs."""
+        repo = sibling.repo
+        if repo and repo.startswith(("./", "../")):
+            return os.path.normpath(self.root / repo)
+        return repo
 
     def sibling(self, name: str) -> Sibling:
         for sibling in self.siblings:
@@ -142,6 +151,19 @@ def _read(file: Path) -> Mapping[str, Any]:
         raise WorkspaceError(f"{file}: cannot read: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise WorkspaceError(f"{file}: invalid TOML: {error}") from None
+
+
+def parse_refs(items: Iterable[str], option: str = "--ref") -> dict[str, str]:
+    """``NAME=BRANCH`` items (each may hold several, comma-separated, as ``ci-matrix``
+    emits them) as a mapping; an empty item means no refs."""
+    refs: dict[str, str] = {}
+    for item in items:
+        for part in filter(None, (p.strip() for p in item.split(","))):
+            name, sep, branch = part.partition("=")
+            if not sep or not name or not branch:
+                raise WorkspaceError(f"{option} {part!r}: expected NAME=BRANCH")
+            refs[name] = branch
+    return refs
 
 
 def load_config(file: Path | None = None, *, start: Path | None = None) -> MetaRepository:
@@ -291,8 +313,9 @@ def inspect(meta: MetaRepository) -> list[SiblingState]:
         checkout = _git.inspect(real)
         problem = None if checkout.toplevel else "not its own git top level"
         matches = None
-        if checkout.remote and sibling.repo:
-            matches = _git.same_remote(checkout.remote, sibling.repo)
+        remote = meta.remote(sibling)
+        if checkout.remote and remote:
+            matches = _git.same_remote(checkout.remote, remote)
         states.append(
             SiblingState(
                 sibling,
