@@ -21,6 +21,7 @@ from pytest_workspace import nox as workspace  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "provisioning"
 MATRIX = EXAMPLE / "versions.toml"
+METAREPO = ROOT / "examples" / "metarepo"
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint"]
@@ -85,6 +86,29 @@ def demo_tox(session: nox.Session) -> None:
     session.install("-e", ".[tox]", "tox-uv")
     build_examples(session)
     session.run("tox", "run", "-c", str(EXAMPLE / "tox.toml"), "-m", "workspace", *session.posargs)
+
+
+@nox.session
+def demo_workspace(session: nox.Session) -> None:
+    """The meta-repository example: a local forge of core and platform, bootstrapped on
+    the branch that spans both, one shared env, validated, and tested against stable-3.2."""
+    _example_session(session)
+    session.run("python", str(METAREPO / "make_repos.py"))
+    config = ["--config", str(METAREPO / "meta" / "workspace.toml")]
+    refs = "core=count-servers,platform=count-servers"
+    session.run("pytest-workspace", "workspace", "bootstrap", "--ref", refs, *config)
+    session.run("pytest-workspace", "workspace", "status", "--bundle", "stable-3.2", *config)
+    bundle = ["--bundle", "stable-3.2", "--offline"]
+    session.run("pytest-workspace", "workspace", "setup", *bundle, *config)
+    session.run("pytest-workspace", "workspace", "validate", *config)
+    session.run(
+        "pytest",
+        str(METAREPO / "meta"),
+        "--bundle",
+        "stable-3.2",
+        "--workspace-siblings=auto",
+        *session.posargs,
+    )
 
 
 @nox.session

@@ -339,9 +339,12 @@ def test_setup_validate_and_order(
 
 def test_status(tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixture[str]) -> None:
     meta = meta_repo(tmp_path, remotes, ("core", "platform"))
-    (meta / "versions.toml").write_text(
+    # The matrix the meta-repository's pytest configuration names is the one used.
+    (meta / "matrix").mkdir()
+    (meta / "matrix" / "m.toml").write_text(
         '[components.core]\npackage = "pwt-core"\n[bundles.b]\ncore = "1.1.0"\n'
     )
+    (meta / "pytest.ini").write_text("[pytest]\nworkspace_matrix = matrix/m.toml\n")
     config = str(meta / "workspace.toml")
     git(meta.parent, "clone", "-q", str(remotes / "core"), "core")
     assert main(["workspace", "status", "--bundle", "b", "--json", "--config", config]) == 0

@@ -29,7 +29,7 @@ def find_matrix(
     rootdir = rootdir or Path.cwd()
     given = explicit or environ.get(MATRIX_ENV)
     if given:
-        path = (rootdir / Path(given)).absolute()
+        path = Path(os.path.normpath((rootdir / Path(given)).absolute()))
         if not path.is_file():
             origin = "" if explicit else f" (from ${MATRIX_ENV})"
             raise MatrixNotFound(f"matrix file not found: {path}{origin}")

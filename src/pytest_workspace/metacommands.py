@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -19,11 +20,16 @@ if TYPE_CHECKING:
 def _meta(args: argparse.Namespace) -> tuple[MetaRepository, Workspace]:
     """The meta-repository configuration, and the core with its matrix looked up from
     the meta-repository's directory (the matrix is optional for some actions)."""
+    from .discover import MATRIX_ENV, pytest_ini_matrix
     from .siblings import load_config
     from .workspace import Settings, Workspace
 
     meta = load_config(args.config)
     options = {name: getattr(args, name, None) for name in _SETTINGS}
+    if not options["matrix"] and MATRIX_ENV not in os.environ:
+        # The meta-repository's pytest configuration names the matrix for `pytest
+        # --workspace-siblings`; these commands find the same one.
+        options["matrix"] = pytest_ini_matrix(meta.root)
     settings = Settings.layered(options, rootdir=meta.root, detect_project=False)
     return meta, Workspace(settings)
 
