@@ -114,7 +114,7 @@ BAD = [
         '[releases]\nx = 1\n[bundles.b]\ncore = "1.0"\n',
         [
             "{p}: releases: unknown top-level table; expected one of components, "
-            "compatibility, bundles, index, upgrades"
+            "compatibility, bundles, index, upgrades, publish"
         ],
         id="unknown-table",
     ),
@@ -154,7 +154,7 @@ BAD = [
         'ext = ["x"]\n[[upgrades]]\nfrom = "a"\n',
         [
             "{p}: shipped: unknown top-level table; expected one of components, "
-            "compatibility, bundles, index, upgrades",
+            "compatibility, bundles, index, upgrades, publish",
             "{p}: compatibility.core.\"3.x\": expected a PEP 440 version, got '3.x'",
             "{p}: bundles.a.ext[0]: expected \"name@version\", got 'x'",
             "{p}: upgrades[0]: missing 'to'",

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from ._index import load_index, load_publish
 from ._names import NAME
 from ._toml import flatten, read_toml
 from ._values import kind_of, make_endpoint, make_member, make_pin, parse_date
@@ -27,7 +28,6 @@ from .matrix import (
     Component,
     Constraint,
     Endpoint,
-    Index,
     Matrix,
     Notice,
     Pin,
@@ -38,9 +38,8 @@ from .ranges import parse_range, parse_version, render
 
 __all__ = ["load_matrix"]
 
-TOP_LEVEL = ("components", "compatibility", "bundles", "index", "upgrades")
+TOP_LEVEL = ("components", "compatibility", "bundles", "index", "upgrades", "publish")
 
-_URL = re.compile(r"^(https?|file)://[^\s]+$")
 T = TypeVar("T")
 
 
@@ -103,7 +102,8 @@ class _Loader:
             rules = self.compatibility(self.table(data, "compatibility"), self.path)
         bundles = self.bundles(self.table(data, "bundles"), components)
         upgrades = self.upgrades(data.get("upgrades", []), components, bundles)
-        index = self.index(self.table(data, "index"))
+        index = load_index(self.table(data, "index"), self.path, self.error)
+        publish = load_publish(self.table(data, "publish"), self.error)
         if self.errors:
             raise InvalidMatrixError(self.errors)
         return Matrix(
@@ -115,6 +115,7 @@ class _Loader:
             upgrades=upgrades,
             index=index,
             notes=tuple(self.notes),
+            publish=publish,
         )
 
     def table(self, data: Mapping[str, Any], key: str, file: Path | None = None) -> dict[str, Any]:
@@ -395,31 +396,3 @@ class _Loader:
             if len(ends) == 2:
                 paths.append(UpgradePath(ends[0], ends[1], xfail or None))
         return tuple(paths)
-
-    def index(self, table: dict[str, Any]) -> Index:
-        for unknown in sorted(set(table) - {"url", "find-links"}):
-            self.error(f"index.{unknown}", "unknown key; expected 'url' or 'find-links'")
-        url = table.get("url")
-        if url is not None and not isinstance(url, str):
-            self.error("index.url", f"expected a URL string, got {kind_of(url)}")
-            url = None
-        links = table.get("find-links", [])
-        if isinstance(links, str):
-            links = [links]
-        if not isinstance(links, list) or not all(isinstance(link, str) for link in links):
-            self.error("index.find-links", f"expected a list of paths or URLs, got {links!r}")
-            links = []
-        if url is not None and not _URL.match(url):
-            self.error("index.url", f"expected an http(s) or file URL, got {url!r}")
-            url = None
-        for position, link in enumerate(links):
-            if not link or link.startswith("-") or any(ord(c) < 32 for c in link):
-                # An entry like "--index-url=..." would reach the installer as an option.
-                self.error(
-                    f"index.find-links[{position}]", f"expected a path or a URL, got {link!r}"
-                )
-                links = []
-        resolved = tuple(
-            link if "://" in link else str((self.path.parent / link).resolve()) for link in links
-        )
-        return Index(url=url, find_links=resolved)

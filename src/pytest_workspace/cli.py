@@ -23,6 +23,8 @@ OK, FINDINGS, USAGE = 0, 1, 2
 #: the CI formats of :func:`~.report.ci_matrix` (spelled here so --help imports nothing)
 CI_FORMATS = ("github", "gitlab")
 INSTALLERS = ("pip", "uv")
+#: :data:`~.release.EXPORT_FORMATS`
+EXPORT_FORMATS = ("requirements", "constraints", "pylock")
 
 
 def _size(text: str) -> int:
@@ -166,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (listing, prune):
         sub.add_argument("--cache", type=_path, metavar="DIR", help="the env cache")
     _workspace_commands(commands, common)
+    _bundle_commands(commands, common)
     return parser
 
 
@@ -218,6 +221,36 @@ def _workspace_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     action("order", "print the siblings in dependency order")
 
 
+def _bundle_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    bundle = commands.add_parser("bundle", help="bundles as releases: new, export, diff, publish")
+    actions = bundle.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
+
+    def action(name: str, help: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = actions.add_parser(
+            name, parents=[common], help=help, description=help
+        )
+        sub.set_defaults(handler=f"bundle_{name}", handlers="bundlecommands")
+        return sub
+
+    new = action("new", "check a new bundle against the rows and add it to the matrix file")
+    new.add_argument("name", metavar="NAME")
+    new.add_argument("pins", nargs="*", metavar="COMPONENT=VERSION", help="e.g. core=3.2.1")
+    new.add_argument("--from", dest="base", metavar="BUNDLE", help="start from its pins")
+    new.add_argument("--title", metavar="TEXT", help="the bundle's name = ... (display name)")
+    new.add_argument("--release-date", type=_today, metavar="YYYY-MM-DD")
+    new.add_argument("--lts-until", type=_today, metavar="YYYY-MM-DD")
+    new.add_argument(
+        "--allow-violations", action="store_true", help="add it even if it breaks a row"
+    )
+    export = action("export", "print a bundle's pins as requirements, constraints or its lock")
+    export.add_argument("name", metavar="BUNDLE")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="requirements")
+    diff = action("diff", "what changes from one bundle (or component@version end) to another")
+    diff.add_argument("before", metavar="A")
+    diff.add_argument("after", metavar="B")
+    diff.add_argument("--json", action="store_true", help="machine-readable output")
+
+
 def _build_option(sub: argparse.ArgumentParser, name: str) -> None:
     if name == "find-links":
         sub.add_argument(
@@ -257,7 +290,15 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    # `bundle new NAME --from B core=3.2.1`: argparse stops taking positionals after an
+    # option; COMPONENT=VERSION items may come anywhere.
+    items = all("=" in item and not item.startswith("-") for item in rest)
+    if rest and items and isinstance(getattr(args, "pins", None), list):
+        args.pins += rest
+        rest = []
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     from importlib import import_module
 
     from .errors import WorkspaceError

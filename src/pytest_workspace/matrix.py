@@ -31,6 +31,7 @@ __all__ = [
     "Matrix",
     "Notice",
     "Pin",
+    "Publish",
     "Rule",
     "UpgradePath",
 ]
@@ -180,6 +181,21 @@ class Index:
     url: str | None = None
     #: absolute directories or URLs; relative entries are resolved against the matrix file
     find_links: tuple[str, ...] = ()
+    #: where the bundles' lock files are (``locks = "dir"``, default ``locks/`` beside it)
+    locks: Path | None = None
+    #: every bundle must have a lock (``locked = true``): ``check`` reports a missing one
+    locked: bool = False
+    #: unlocked bundles resolve as of this date, or of each bundle's release date
+    #: (``exclude-newer = "release-date"``)
+    exclude_newer: str | None = None
+
+
+@dataclass(frozen=True)
+class Publish:
+    """How ``bundle publish`` names a bundle's meta-package (``[publish]``)."""
+
+    #: ``{bundle}`` is replaced by the bundle's name
+    package: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +220,7 @@ class Matrix:
     upgrades: tuple[UpgradePath, ...] = ()
     index: Index = field(default_factory=Index)
     notes: tuple[Notice, ...] = ()
+    publish: Publish = field(default_factory=Publish)
     # Memos for check(): a large matrix asks the same questions thousands of times.
     _rule_memo: dict[tuple[str, Version], tuple[Rule | None, bool]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -228,6 +245,11 @@ class Matrix:
             raise SelectionError(
                 f"unknown bundle {name!r}; known: {', '.join(self.bundles) or '(none)'}"
             ) from None
+
+    def lock_file(self, bundle: str) -> Path:
+        """``locks/pylock.<bundle>.toml`` (PEP 751 allows no dot in ``<bundle>``: ``_``)."""
+        directory = self.index.locks or self.path.parent / "locks"
+        return directory / f"pylock.{bundle.replace('.', '_')}.toml"
 
     def select_bundles(self, patterns: Iterable[str]) -> tuple[Bundle, ...]:
         """Bundles matching names or globs (``all`` is every bundle), in file order."""

@@ -1,0 +1,56 @@
+"""The ``pytest-workspace bundle ...`` and ``lock`` handlers (bundles as releases), like
+:mod:`.commands`: ``(args) -> exit code``, importing what each needs when it runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .commands import OK, _matrix
+
+
+def cmd_bundle_new(args: argparse.Namespace) -> int:
+    from .release import new_bundle, new_pins
+
+    matrix = _matrix(args)
+    base = matrix.bundle(args.base) if args.base else None
+    pins = new_pins(matrix, args.pins, base)
+    allowed = new_bundle(
+        matrix,
+        args.name,
+        pins,
+        title=args.title,
+        release_date=args.release_date,
+        lts_until=args.lts_until,
+        allow_violations=args.allow_violations,
+    )
+    for finding in allowed:
+        print(f"{finding.level}: {finding}")
+    print(f"added bundle {args.name} to {matrix.path}: {', '.join(str(pin) for pin in pins)}")
+    return OK
+
+
+def cmd_bundle_export(args: argparse.Namespace) -> int:
+    from .release import export
+
+    matrix = _matrix(args)
+    print(export(matrix.bundle(args.name), args.format, matrix.lock_file(args.name)))
+    return OK
+
+
+def cmd_bundle_diff(args: argparse.Namespace) -> int:
+    from .release import diff
+
+    path = _matrix(args).upgrade_path(f"{args.before}:{args.after}")
+    changes = diff(path.source.pins, path.target.pins)
+    if args.json:
+        document = {
+            "from": args.before,
+            "to": args.after,
+            "changes": [c.as_json() for c in changes],
+        }
+        print(json.dumps(document, indent=2))
+        return OK
+    for change in changes:
+        print(change)
+    return OK

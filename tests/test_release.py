@@ -1,0 +1,81 @@
+"""Bundles as releases: diff, export and `bundle new` on the users' own matrix file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_workspace import load_matrix
+from pytest_workspace.cli import main
+
+
+def test_bundle_new_adds_a_bundle_and_leaves_every_other_byte(
+    provisioning: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = provisioning.read_text()
+    argv = ["bundle", "new", "stable-3.3", "--from", "stable-3.2", "--matrix", str(provisioning)]
+    # COMPONENT=VERSION items may follow the options; a family given replaces the base's.
+    argv += ["extensions=mongodb@1.2.0", "extensions=redis@1.1.0", "--release-date", "2026-11-20"]
+    assert main([*argv, "--title", "Stable 3.3 Bundle"]) == 0
+    assert "added bundle stable-3.3" in capsys.readouterr().out
+    after = provisioning.read_text()
+    assert after.startswith(before)  # nothing removed or changed, comments and all
+    assert after[len(before) :].splitlines() == [
+        "",
+        '[bundles."stable-3.3"]',
+        'name = "Stable 3.3 Bundle"',
+        'release-date = "2026-11-20"',
+        'core = "3.2.1"',
+        'platform = "2.5.3"',
+        'workspace = "1.4.0"',
+        'extensions = ["mongodb@1.2.0", "redis@1.1.0"]',
+    ]
+    bundle = load_matrix(provisioning).bundles["stable-3.3"]
+    assert bundle.versions() == {
+        "core": "3.2.1",
+        "platform": "2.5.3",
+        "workspace": "1.4.0",
+        "extensions@mongodb": "1.2.0",
+        "extensions@redis": "1.1.0",
+    }
+    assert str(bundle.release_date) == "2026-11-20"
+
+
+def test_bundle_new_refuses_a_violation_and_names_the_rule(
+    provisioning: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = provisioning.read_bytes()
+    argv = ["bundle", "new", "broken", "core=3.2.1", "platform=2.4.8"]
+    assert main([*argv, "--matrix", str(provisioning)]) == 2
+    err = capsys.readouterr().err
+    assert "refusing bundle 'broken' (pass --allow-violations to add it)" in err
+    assert 'compatibility.core."3.2.1": platform = "^2.5"' in err
+    assert provisioning.read_bytes() == before
+    assert main(["bundle", "new", "stable-3.2", "core=3.2.1", "--matrix", str(provisioning)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main([*argv, "--allow-violations", "--matrix", str(provisioning)]) == 0
+    assert capsys.readouterr().out.startswith("error: bundles.broken: platform 2.4.8 does not")
+    assert "broken" in load_matrix(provisioning).bundles
+
+
+def test_bundle_diff_and_export(provisioning: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    matrix = ["--matrix", str(provisioning)]
+    assert main(["bundle", "diff", "lts-3.1", "stable-3.2", *matrix]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "core 3.1.5 -> 3.2.1 (upgrade)",
+        "platform 2.4.8 -> 2.5.3 (upgrade)",
+        "workspace 1.3.0 -> 1.4.0 (upgrade)",
+        "extensions@mongodb added 1.2.0",
+        "extensions@redis added 1.1.0",
+        "extensions@azure added 2.0.0",
+    ]
+    assert main(["bundle", "diff", "stable-3.2", "core@3.1.0", "--json", *matrix]) == 0
+    changes = json.loads(capsys.readouterr().out)["changes"]
+    assert changes[0] == {"key": "core", "from": "3.2.1", "to": "3.1.0", "change": "downgrade"}
+    assert changes[1] == {"key": "platform", "from": "2.5.3", "to": None, "change": "removed"}
+    assert main(["bundle", "export", "lts-3.1", "--format", "constraints", *matrix]) == 0
+    assert capsys.readouterr().out == "core==3.1.5\nplatform==2.4.8\nworkspace==1.3.0\n"
+    assert main(["bundle", "export", "lts-3.1", "--format", "pylock", *matrix]) == 2
+    assert "run `pytest-workspace lock lts-3.1` first" in capsys.readouterr().err
