@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .commands import OK, _matrix
+from .commands import OK, _matrix, workspace
 
 
 def cmd_bundle_new(args: argparse.Namespace) -> int:
@@ -53,4 +53,24 @@ def cmd_bundle_diff(args: argparse.Namespace) -> int:
         return OK
     for change in changes:
         print(change)
+    return OK
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    from .locks import lock_bundle
+    from .spec import find_interpreter
+
+    core = workspace(args)
+    matrix = core.matrix
+    for bundle in matrix.select_bundles([args.bundle]):
+        lock, changed = lock_bundle(
+            matrix,
+            bundle,
+            python=find_interpreter(bundle.python),
+            index=core.index,
+            exclude_newer=core.exclude_newer(bundle),
+            upgrade=args.upgrade,
+        )
+        how = "written" if changed else "unchanged"
+        print(f"{bundle.name}: {lock.path} ({len(lock.packages)} packages, {how})")
     return OK

@@ -226,9 +226,20 @@ class EnvCache:
             installer.create(path, spec.python)
             editables = [source.path for source in spec.sources if source.editable]
             snapshots = [source.path for source in spec.sources if not source.editable]
+            requirements, options = spec.requirements, []
+            if spec.lock is not None:
+                from .locks import install_args
+
+                # The whole lock when nothing else goes in, else its versions as constraints.
+                exact = not (spec.sources or spec.extras)
+                scratch = path / ".pytest-workspace-lock"
+                options = install_args(
+                    spec.lock, installer.name, scratch, exact=exact, leave_out=spec.sourced
+                )
+                requirements = [] if exact else requirements
             try:
                 installer.install(
-                    python_in(path), spec.requirements, spec.index, editables, snapshots
+                    python_in(path), requirements, spec.index, editables, snapshots, options
                 )
             except InstallFailed as failure:
                 raise explain(failure, spec.pins, spec.label, kind, spec.index) from None

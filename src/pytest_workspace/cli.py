@@ -142,6 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 when a declared bundle or upgrade path has no result",
     )
 
+    lock = command("lock", "lock", "resolve bundles into PEP 751 lock files (needs uv)")
+    lock.set_defaults(handlers="bundlecommands")
+    lock.add_argument("bundle", metavar="BUNDLE|GLOB", nargs="?", default="all")
+    lock.add_argument(
+        "--upgrade", action="store_true", help="take the newest allowed dependency versions"
+    )
+    for name in ("find-links", "index-url", "offline"):
+        _build_option(lock, name)
+
     env = command("env", "env", "build (or reuse) a bundle's env and print its path")
     env.add_argument("bundle", metavar="BUNDLE", nargs="?")
     env.add_argument("--combination", metavar="SPEC", help="e.g. core=3.1.5,platform=2.4.8")

@@ -54,7 +54,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         notices = [Notice("error", "", str(error)) for error in problems.errors]
         _print_check(args, None, notices, errors=len(notices))
         return USAGE
-    notices = matrix.check(args.today)
+    from .locks import lock_notices
+
+    notices = matrix.check(args.today) + lock_notices(matrix)
     if args.strict:
         notices = [
             Notice("error", n.key, n.message) if n.level == "warning" else n for n in notices

@@ -75,6 +75,8 @@ class Installer(ABC):
     #: how this backend spells "use this index" and "use no index at all"
     index_flag: ClassVar[str]
     offline_flags: ClassVar[tuple[str, ...]]
+    #: resolve as of a date (uv only; pip has no such option)
+    exclude_newer_flag: ClassVar[str | None] = None
 
     @abstractmethod
     def install_command(self, python: Path) -> list[str]:
@@ -88,6 +90,8 @@ class Installer(ABC):
             argv += ["--find-links", link]
         if index.offline:
             argv += cls.offline_flags
+        if index.exclude_newer and cls.exclude_newer_flag:
+            argv += [cls.exclude_newer_flag, index.exclude_newer]
         return argv
 
     def install_argv(
@@ -97,9 +101,11 @@ class Installer(ABC):
         index: IndexOptions,
         editables: Sequence[Path] = (),
         paths: Sequence[Path] = (),
+        options: Sequence[str] = (),
     ) -> list[str]:
-        """The command that installs ``requirements`` into the env of ``python``."""
-        argv = self.install_command(python) + self.index_args(index)
+        """The command that installs ``requirements`` into the env of ``python``;
+        ``options`` are installer arguments such as ``-r lock`` or ``-c constraints``."""
+        argv = self.install_command(python) + self.index_args(index) + list(options)
         for editable in editables:
             argv += ["--editable", str(editable)]
         return argv + [str(path) for path in paths] + list(requirements)
@@ -111,10 +117,11 @@ class Installer(ABC):
         index: IndexOptions,
         editables: Sequence[Path] = (),
         paths: Sequence[Path] = (),
+        options: Sequence[str] = (),
     ) -> None:
-        if not (requirements or editables or paths):
+        if not (requirements or editables or paths or options):
             return
-        argv = self.install_argv(python, _checked(requirements), index, editables, paths)
+        argv = self.install_argv(python, _checked(requirements), index, editables, paths, options)
         self._run(argv)
 
     @staticmethod
@@ -156,6 +163,7 @@ class UvInstaller(Installer):
     name = "uv"
     index_flag = "--default-index"
     offline_flags = ("--no-index", "--offline")
+    exclude_newer_flag = "--exclude-newer"
 
     def __init__(self, binary: str | None = None) -> None:
         found = binary or find_uv()

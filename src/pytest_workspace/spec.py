@@ -17,6 +17,10 @@ from ._names import normalize
 from .errors import InterpreterNotFound, SelectionError
 from .matrix import Index, Pin
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .locks import Lock
+
 __all__ = [
     "EnvSpec",
     "IndexOptions",
@@ -104,6 +108,8 @@ class IndexOptions:
     index_url: str | None = None
     find_links: tuple[str, ...] = ()
     offline: bool = False
+    #: resolve as of this date or timestamp (uv's ``--exclude-newer``)
+    exclude_newer: str | None = None
 
     def over(self, matrix: Index) -> IndexOptions:
         """These options, falling back to the matrix's ``[index]`` table field by field:
@@ -123,6 +129,8 @@ class IndexOptions:
             parts.append("no index (offline)")
         else:
             parts.append(f"index {self.index_url or 'the installer default'}")
+        if self.exclude_newer:
+            parts.append(f"nothing newer than {self.exclude_newer}")
         return "; ".join(parts)
 
 
@@ -153,6 +161,8 @@ class EnvSpec:
     sources: tuple[Source, ...] = ()
     #: extra requirements installed beside the pins (e.g. ``pytest`` for ``Env.pytest``)
     extras: tuple[str, ...] = ()
+    #: the bundle's lock file (``pytest-workspace lock``): the env holds its versions
+    lock: Lock | None = field(default=None, compare=False, hash=False)
 
     @property
     def sourced(self) -> frozenset[str]:
@@ -182,6 +192,9 @@ class EnvSpec:
             "environ": {
                 name: os.environ[name] for name in RESOLUTION_VARIABLES if name in os.environ
             },
+            # Only when set, so that the keys of every env built before stay the same.
+            **({"lock": self.lock.digest} if self.lock else {}),
+            **({"exclude-newer": self.index.exclude_newer} if self.index.exclude_newer else {}),
         }
 
     def key(self, installer_identity: Sequence[str]) -> str:

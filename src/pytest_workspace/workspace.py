@@ -8,6 +8,8 @@ local sources, the combination check and the running-env check live here, once.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import functools
 import re
 import sys
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from .cache import EnvCache
     from .env import Env, Kind, Mismatch
     from .installers import Installer
+    from .locks import Lock
 
 __all__ = ["Request", "Selection", "Settings", "Workspace"]
 
@@ -292,14 +295,46 @@ class Workspace:
         if sources is None:
             sources = self.sources([bundle])
         label = _SAFE_LABEL.sub("_", bundle.name)
+        lock = self.lock(bundle)
+        index = self.index
+        if lock is None:
+            index = dataclasses.replace(index, exclude_newer=self.exclude_newer(bundle))
         return EnvSpec(
             label=label,
             pins=bundle.pins,
             python=find_interpreter(bundle.python),
-            index=self.index,
+            index=index,
             sources=local_sources(bundle.pins, sources, editable=self.settings.editable),
             extras=(*self.settings.extras, *extras),
+            lock=lock,
         )
+
+    def lock(self, bundle: Bundle) -> Lock | None:
+        """The bundle's lock file, if it has one; a stale lock is an error, not a guess."""
+        if bundle.adhoc or bundle.name not in self.matrix.bundles:
+            return None
+        from .locks import read_lock
+
+        lock = read_lock(self.matrix.lock_file(bundle.name))
+        if lock is not None:
+            stale = lock.stale(bundle)
+            if stale:
+                raise WorkspaceError(
+                    f"{lock.path}: stale lock of bundle {bundle.name!r}: {stale[0]}; "
+                    f"run `pytest-workspace lock {bundle.name}`"
+                )
+        return lock
+
+    def exclude_newer(self, bundle: Bundle) -> str | None:
+        """``[index] exclude-newer``: a date, or the day after the bundle's release date
+        (None when the bundle has none: it resolves as of today)."""
+        setting = self.matrix.index.exclude_newer
+        if setting == "release-date":
+            if bundle.release_date is None:
+                return None
+            # Through the end of the release day: what was out when it was released.
+            return (bundle.release_date + datetime.timedelta(days=1)).isoformat()
+        return setting
 
     def env(
         self,
