@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from pytest_workspace import load_matrix
 from pytest_workspace.cli import main
+from pytest_workspace.installers import find_uv
+
+from .wheels import build_wheel, repack_closure
 
 
 def test_bundle_new_adds_a_bundle_and_leaves_every_other_byte(
@@ -79,3 +83,57 @@ def test_bundle_diff_and_export(provisioning: Path, capsys: pytest.CaptureFixtur
     assert capsys.readouterr().out == "core==3.1.5\nplatform==2.4.8\nworkspace==1.3.0\n"
     assert main(["bundle", "export", "lts-3.1", "--format", "pylock", *matrix]) == 2
     assert "run `pytest-workspace lock lts-3.1` first" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_bundle_publish_builds_a_meta_package_that_installs_exactly_the_bundle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    links = tmp_path / "links"
+    links.mkdir()
+    build_wheel(links, "pwt-core", "1.1.0")
+    build_wheel(links, "pwt-core", "1.2.0")
+    build_wheel(links, "pwt-plugin-a", "0.1.0", requires=["pwt-core>=1"])
+    build_wheel(links, "pwt-plugin-a", "0.2.0", requires=["pwt-core>=1"])
+    backend = repack_closure(tmp_path / "backend", "hatchling")  # offline: a real backend
+    matrix = tmp_path / "versions.toml"
+    matrix.write_text(
+        '[components.core]\npackage = "pwt-core"\n'
+        '[components.plugins]\npackage = "pwt-plugin-{name}"\n'
+        '[publish]\npackage = "pwt-{bundle}"\n'
+        '[bundles."r-1.1"]\nrelease-date = "2026-03-04"\ncore = "1.1.0"\nplugins = ["a@0.1.0"]\n'
+    )
+    argv = ["bundle", "publish", "r-1.1", "--matrix", str(matrix), "--out", str(tmp_path / "out")]
+    argv += ["--offline", "--find-links", str(links), "--find-links", str(backend)]
+    assert main(argv) == 0
+    built = [Path(line) for line in capsys.readouterr().out.split()]
+    assert [path.name for path in built] == [
+        "pwt_r_1_1-2026.3.4-py2.py3-none-any.whl",
+        "pwt_r_1_1-2026.3.4.tar.gz",
+    ]
+    uv = find_uv()
+    assert uv is not None
+    venv = tmp_path / "fresh"
+    subprocess.run([uv, "venv", "-q", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    install = [uv, "pip", "install", "-q", "--python", str(python), "--offline", "--no-index"]
+    subprocess.run([*install, "--find-links", str(links), str(built[0])], check=True)
+    code = (
+        "import importlib.metadata as m, json; "
+        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+    )
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout
+    # Exactly the pins, though newer releases of both are in the find-links.
+    assert json.loads(out) == {
+        "pwt-r-1.1": "2026.3.4",
+        "pwt-core": "1.1.0",
+        "pwt-plugin-a": "0.1.0",
+    }
+
+
+def test_bundle_publish_needs_a_name_and_a_version(
+    provisioning: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["bundle", "publish", "stable-3.2", "--matrix", str(provisioning)]
+    assert main(argv) == 2
+    assert '[publish] package: expected a name like "acme-{bundle}"' in capsys.readouterr().err

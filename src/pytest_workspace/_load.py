@@ -351,6 +351,8 @@ class _Loader:
                 metadata[name.replace("-", "_")] = self.attempt(
                     f"{key}.{name}", parse_date, table[name]
                 )
+        if "version" in table:
+            metadata["version"] = self.attempt(f"{key}.version", _release_version, table["version"])
         if "python" in table:
             python = table["python"]
             if isinstance(python, str) and re.fullmatch(r"\d+(\.\d+)*", python):
@@ -396,3 +398,12 @@ class _Loader:
             if len(ends) == 2:
                 paths.append(UpgradePath(ends[0], ends[1], xfail or None))
         return tuple(paths)
+
+
+def _release_version(value: Any) -> str:
+    from packaging.version import InvalidVersion
+
+    try:
+        return str(Version(value)) if isinstance(value, str) else str(Version(""))
+    except InvalidVersion:
+        raise ValueError(f'expected a version like "2025.10", got {value!r}') from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from .commands import OK, _matrix, workspace
 
@@ -73,4 +74,15 @@ def cmd_lock(args: argparse.Namespace) -> int:
         )
         how = "written" if changed else "unchanged"
         print(f"{bundle.name}: {lock.path} ({len(lock.packages)} packages, {how})")
+    return OK
+
+
+def cmd_bundle_publish(args: argparse.Namespace) -> int:
+    from .publish import build_meta_package
+
+    core = workspace(args)
+    bundle = core.matrix.bundle(args.name)
+    out = args.out or Path("dist")  # where `uv build` and `python -m build` write
+    for path in build_meta_package(core.matrix, bundle, out, core.index, package=args.package):
+        print(path)
     return OK

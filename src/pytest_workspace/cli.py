@@ -251,6 +251,12 @@ def _bundle_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     new.add_argument(
         "--allow-violations", action="store_true", help="add it even if it breaks a row"
     )
+    publish = action("publish", "build the bundle's meta-package (wheel + sdist) to upload")
+    publish.add_argument("name", metavar="BUNDLE")
+    publish.add_argument("--out", type=_path, metavar="DIR", help="default: ./dist")
+    publish.add_argument("--package", metavar="NAME", help="default: [publish] package")
+    for name in ("find-links", "index-url", "offline"):
+        _build_option(publish, name)
     export = action("export", "print a bundle's pins as requirements, constraints or its lock")
     export.add_argument("name", metavar="BUNDLE")
     export.add_argument("--format", choices=EXPORT_FORMATS, default="requirements")

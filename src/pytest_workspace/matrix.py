@@ -36,7 +36,7 @@ __all__ = [
     "UpgradePath",
 ]
 
-METADATA = ("name", "description", "release-date", "lts-until", "python", "xfail")
+METADATA = ("name", "description", "release-date", "lts-until", "python", "xfail", "version")
 
 Level = Literal["error", "warning", "info"]
 
@@ -137,6 +137,8 @@ class Bundle:
     adhoc: bool = False
     #: why this bundle is expected to fail (``xfail = "..."``): its tests are strict xfail
     xfail: str | None = None
+    #: the release's own version (``version = "2025.10"``), for its meta-package
+    version: str | None = None
 
     @property
     def key(self) -> str:
