@@ -4,9 +4,16 @@ pip, a find-links directory the test grows."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import http.server
 import json
+import os
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +109,90 @@ def test_locked_true_asks_for_a_lock(locked: Path, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "bundles.b-1.0: no lock file" in out
     assert "[index] locked = true" in out
+
+
+class _SimpleIndex(http.server.SimpleHTTPRequestHandler):
+    """Static PEP 691 JSON pages (``simple/<name>/index.json``) with the JSON content type
+    that makes uv read their ``upload-time``; files from the same directory."""
+
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        if str(path).endswith("index.json"):
+            return "application/vnd.pypi.simple.v1+json"
+        return super().guess_type(path)
+
+    def send_head(self) -> Any:
+        if self.path.startswith("/simple/") and self.path.endswith("/"):
+            self.path += "index.json"
+        return super().send_head()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def dated_index(tmp_path: Path) -> Iterator[str]:
+    """pwt-core 1.1.0 uploaded 2025-01-10, 1.2.0 on 2025-09-01; pwt-platform 1.0.0 (needs
+    pwt-core>=1.0,<2) on 2025-01-10: an index that says when each file appeared."""
+    root = tmp_path / "index"
+    files = root / "files"
+    files.mkdir(parents=True)
+    uploads: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
+        "pwt-core": [("1.1.0", "2025-01-10T12:00:00Z", ()), ("1.2.0", "2025-09-01T12:00:00Z", ())],
+        "pwt-platform": [("1.0.0", "2025-01-10T12:00:00Z", ("pwt-core>=1.0,<2",))],
+    }
+    for name, releases in uploads.items():
+        entries = []
+        for version, uploaded, requires in releases:
+            wheel = build_wheel(files, name, version, requires=requires)
+            digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+            entries.append(
+                {
+                    "filename": wheel.name,
+                    "url": f"../../files/{wheel.name}",
+                    "hashes": {"sha256": digest},
+                    "upload-time": uploaded,
+                }
+            )
+        page = {"meta": {"api-version": "1.1"}, "name": name, "files": entries}
+        (root / "simple" / name).mkdir(parents=True)
+        (root / "simple" / name / "index.json").write_text(json.dumps(page))
+    handler = functools.partial(_SimpleIndex, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_exclude_newer_rebuilds_an_old_bundle_as_it_was_released(
+    tmp_path: Path, dated_index: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    matrix = tmp_path / "versions.toml"
+    matrix.write_text(
+        f'[index]\nurl = "{dated_index}"\nexclude-newer = "release-date"\n'
+        '[components.platform]\npackage = "pwt-platform"\n'
+        '[bundles.old]\nrelease-date = "2025-06-01"\nplatform = "1.0.0"\n'
+        '[bundles.undated]\nplatform = "1.0.0"\n'
+    )
+
+    def core_in(bundle: str) -> str:
+        argv = ["env", bundle, "--matrix", str(matrix), "--cache", str(tmp_path / "cache")]
+        assert main(argv) == 0
+        path = Path(capsys.readouterr().out.strip())
+        [info] = path.glob("lib/python*/site-packages/pwt_core-*.dist-info")
+        return info.name.removesuffix(".dist-info").split("-")[1]
+
+    assert core_in("old") == "1.1.0"  # pwt-core 1.2.0 came out after 2025-06-01
+    assert core_in("undated") == "1.2.0"  # the control: no date, the newest
+    # A find-links directory has no upload times: said once, not silently ignored.
+    links = tmp_path / "links"
+    links.mkdir()
+    argv = ["env", "old", "--matrix", str(matrix), "--cache", str(tmp_path / "cache")]
+    assert main([*argv, "--find-links", str(links)]) == 0
+    assert (
+        "note: exclude-newer 2025-06-02: find-links directories give no upload times, "
+        "so their files are not filtered by date" in capsys.readouterr().err
+    )

@@ -28,7 +28,8 @@ def test_bundles_and_upgrade_paths(project: pytest.Pytester, plugin_cache: Path)
             f"cache {plugin_cache}",
             "workspace: bundle old: core 1.0.0, platform 1.0.0",
             "workspace: bundle new: core 1.1.0, platform 1.1.0",
-            "workspace: upgrade path old:new",
+            "workspace: upgrade path old:new: core 1.0.0 -> 1.1.0 (upgrade), "
+            "platform 1.0.0 -> 1.1.0 (upgrade)",
         ]
     )
     result.stdout.fnmatch_lines(
@@ -175,7 +176,16 @@ def test_junit_properties_and_results_json(
     assert len(old["env"]) == 20
     assert isinstance(old["build_seconds"], float)
     assert document["upgrade_paths"] == {
-        "old:new": {"from": "old", "to": "new", "outcome": "passed", "outcomes": {"passed": 1}}
+        "old:new": {
+            "from": "old",
+            "to": "new",
+            "outcome": "passed",
+            "outcomes": {"passed": 1},
+            "changes": [
+                {"key": "core", "from": "1.0.0", "to": "1.1.0", "change": "upgrade"},
+                {"key": "platform", "from": "1.0.0", "to": "1.1.0", "change": "upgrade"},
+            ],
+        }
     }
     assert document["matrix"] == str(project.path / "versions.toml")
 
@@ -498,7 +508,7 @@ def test_ad_hoc_upgrade_path(project: pytest.Pytester, plugin_cache: Path) -> No
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
-            "workspace: upgrade path old:core@1.1.0,platform@1.1.0 (ad hoc)",
+            "workspace: upgrade path old:core@1.1.0,platform@1.1.0 (ad hoc): core 1.0.0 -> 1.1.0*",
             "*test_upgrade?old:core@1.1.0,platform@1.1.0? PASSED*",
         ]
     )

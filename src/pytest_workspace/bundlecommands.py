@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from .commands import OK, _matrix, workspace
@@ -64,6 +65,8 @@ def cmd_lock(args: argparse.Namespace) -> int:
     core = workspace(args)
     matrix = core.matrix
     for bundle in matrix.select_bundles([args.bundle]):
+        for note in core.resolution_notes(bundle, locking=True):
+            print(f"note: {note}", file=sys.stderr)
         lock, changed = lock_bundle(
             matrix,
             bundle,

@@ -249,6 +249,8 @@ def cmd_env(args: argparse.Namespace) -> int:
         bundle = core.matrix.bundle(args.bundle)
     else:
         raise SelectionError("env needs a BUNDLE or --combination SPEC")
+    for note in core.resolution_notes(bundle):
+        print(f"note: {note}", file=sys.stderr)
     started = time.perf_counter()
     env = core.env(bundle, rebuild_before=time.time() if args.rebuild else None)
     what = "built" if env.fresh else "reused"

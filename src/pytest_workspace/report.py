@@ -185,7 +185,11 @@ def merge(
             details[("bundle", name)] = ", ".join(f"{k} {v}" for k, v in info["pins"].items())
         for name, info in document.get("upgrade_paths", {}).items():
             newest[("upgrade path", name)] = (source, document)
-            details[("upgrade path", name)] = f"{info['from']} → {info['to']}"
+            moved = [c for c in info.get("changes", []) if c.get("change") != "unchanged"]
+            what = ", ".join(f"{c['key']} {c['from'] or '-'} → {c['to'] or '-'}" for c in moved)
+            details[("upgrade path", name)] = f"{info['from']} → {info['to']}" + (
+                f" ({what})" if what else ""
+            )
     for name, detail in (declared_bundles or {}).items():
         details.setdefault(("bundle", name), detail)
     for name, detail in (declared_paths or {}).items():

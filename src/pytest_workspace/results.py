@@ -142,6 +142,8 @@ def results_document(
     results: Sequence[TestResult],
     bundles: Mapping[str, Mapping[str, str]],
     upgrades: Mapping[str, tuple[str, str]],
+    #: upgrade path -> what it changes (``bundle diff``'s JSON), when known
+    changes: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     envs: Mapping[str, EnvRecord],
     sources: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
@@ -190,6 +192,7 @@ def results_document(
                 "to": target,
                 "outcome": path_outcome(by_path.get(name, Counter())),
                 "outcomes": dict(by_path.get(name, Counter())),
+                **({"changes": list(changes[name])} if changes and name in changes else {}),
             }
             for name, (source, target) in upgrades.items()
         },

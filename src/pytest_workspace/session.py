@@ -332,11 +332,16 @@ class WorkspaceSession:
         for chosen in self.selection.bundles:
             pins = ", ".join(str(pin) for pin in chosen.pins)
             lines.append(f"workspace: bundle {chosen.name}: {pins}")
+            lines.extend(f"workspace: note: {n}" for n in workspace.resolution_notes(chosen))
+        from .release import diff
+
         for path in self.selection.upgrades:
+            moved = [c for c in diff(path.source.pins, path.target.pins) if c.kind != "unchanged"]
             lines.append(
                 f"workspace: upgrade path {path.id}"
                 + (f" (xfail: {path.xfail})" if path.xfail else "")
                 + (" (ad hoc)" if path.adhoc else "")
+                + (f": {', '.join(str(c) for c in moved)}" if moved else "")
             )
         from .siblings import describe_checkout
 
@@ -368,6 +373,7 @@ class WorkspaceSession:
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if not self.selection or not (target or summary):
             return
+        from .release import diff
         from .report import merge, render_markdown
         from .results import results_document
 
@@ -379,6 +385,10 @@ class WorkspaceSession:
             results=list(self.results.tests.values()),
             bundles={b.name: b.versions() for b in self.selection.bundles},
             upgrades={p.id: (p.source.label, p.target.label) for p in self.selection.upgrades},
+            changes={
+                p.id: [c.as_json() for c in diff(p.source.pins, p.target.pins)]
+                for p in self.selection.upgrades
+            },
             envs=self.results.envs,
             sources=self.source_summaries(),
         )

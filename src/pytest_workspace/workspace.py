@@ -325,6 +325,26 @@ class Workspace:
                 )
         return lock
 
+    def resolution_notes(self, bundle: Bundle, *, locking: bool = False) -> list[str]:
+        """What a user should know about how ``bundle`` resolves as of a date (nothing
+        when its env comes from a lock, unless the lock is what is being resolved)."""
+        if self.matrix.index.exclude_newer is None:
+            return []
+        if not locking and self.matrix.lock_file(bundle.name).is_file():
+            return []
+        date = self.exclude_newer(bundle)
+        if date is None:
+            return [f"exclude-newer: bundle {bundle.name} has no release-date; resolved as of now"]
+        notes = []
+        if self.installer.name != "uv":
+            notes.append(f"exclude-newer {date}: pip cannot resolve as of a date (uv can)")
+        if self.index.find_links:
+            notes.append(
+                f"exclude-newer {date}: find-links directories give no upload times, "
+                "so their files are not filtered by date"
+            )
+        return notes
+
     def exclude_newer(self, bundle: Bundle) -> str | None:
         """``[index] exclude-newer``: a date, or the day after the bundle's release date
         (None when the bundle has none: it resolves as of today)."""
