@@ -19,7 +19,7 @@ import pytest
 
 from pytest_workspace.cli import main
 
-from .wheels import build_wheel
+from .wheels import build_wheel, make_checkout
 
 MATRIX = """\
 [components.platform]
@@ -196,3 +196,22 @@ def test_exclude_newer_rebuilds_an_old_bundle_as_it_was_released(
         "note: exclude-newer 2025-06-02: find-links directories give no upload times, "
         "so their files are not filtered by date" in capsys.readouterr().err
     )
+
+
+def test_a_checkout_swapped_into_a_locked_bundle(
+    locked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a checkout, the lock's versions constrain the rest; the checkout's own
+    distribution is left out of them (its locked 1.1.0 would contradict 1.5.0.dev0)."""
+    matrix_file = locked / "versions.toml"
+    matrix_file.write_text(
+        matrix_file.read_text()
+        .replace("[index]", '[components.core]\npackage = "pwt-core"\n[index]')
+        .replace('platform = "1.0.0"', 'platform = "1.0.0"\ncore = "1.1.0"')
+    )
+    assert main(["lock", "--matrix", str(matrix_file), "--offline"]) == 0
+    build_wheel(locked / "links", "pwt-core", "1.2.0")
+    checkout = make_checkout(locked / "core-checkout")
+    capsys.readouterr()
+    installed = env(locked, capsys, "--source", f"core={checkout}")
+    assert installed == {"pwt_core": "1.5.0.dev0", "pwt_platform": "1.0.0"}
