@@ -63,9 +63,7 @@ def _exclude_newer(value: Any, error: Report) -> str | None:
         return None
     if value == "release-date":
         return "release-date"
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    if isinstance(value, datetime.date):
+    if isinstance(value, datetime.date):  # a TOML date or datetime
         return value.isoformat()
     if isinstance(value, str):
         try:

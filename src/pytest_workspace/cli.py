@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -181,6 +181,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _group(
+    commands: Any, group: str, help: str, parent: argparse.ArgumentParser, handlers: str
+) -> Callable[[str, str], argparse.ArgumentParser]:
+    """``pytest-workspace GROUP ACTION``: a function that adds one action, whose handler
+    is ``cmd_GROUP_ACTION`` in the module ``handlers``."""
+    parser = commands.add_parser(group, help=help)
+    actions = parser.add_subparsers(dest=f"{group}_command", metavar="ACTION", required=True)
+
+    def action(name: str, help: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = actions.add_parser(
+            name, parents=[parent], help=help, description=help
+        )
+        sub.set_defaults(handler=f"{group}_{name}", handlers=handlers)
+        return sub
+
+    return action
+
+
 def _workspace_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     meta = argparse.ArgumentParser(add_help=False, parents=[common])
     meta.add_argument(
@@ -190,15 +208,9 @@ def _workspace_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         help="the meta-repository's workspace.toml or wrknv.toml (default: the nearest one "
         "from the current directory upwards)",
     )
-    workspace = commands.add_parser("workspace", help="meta-repository: the sibling checkouts")
-    actions = workspace.add_subparsers(dest="workspace_command", metavar="ACTION", required=True)
-
-    def action(name: str, help: str) -> argparse.ArgumentParser:
-        sub: argparse.ArgumentParser = actions.add_parser(
-            name, parents=[meta], help=help, description=help
-        )
-        sub.set_defaults(handler=f"workspace_{name}", handlers="metacommands")
-        return sub
+    action = _group(
+        commands, "workspace", "meta-repository: the sibling checkouts", meta, "metacommands"
+    )
 
     status = action("status", "one row per sibling: path, git state, version, the bundle's pin")
     status.add_argument("--bundle", metavar="BUNDLE", help="show this bundle's pins")
@@ -231,15 +243,13 @@ def _workspace_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _bundle_commands(commands: Any, common: argparse.ArgumentParser) -> None:
-    bundle = commands.add_parser("bundle", help="bundles as releases: new, export, diff, publish")
-    actions = bundle.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
-
-    def action(name: str, help: str) -> argparse.ArgumentParser:
-        sub: argparse.ArgumentParser = actions.add_parser(
-            name, parents=[common], help=help, description=help
-        )
-        sub.set_defaults(handler=f"bundle_{name}", handlers="bundlecommands")
-        return sub
+    action = _group(
+        commands,
+        "bundle",
+        "bundles as releases: new, export, diff, publish",
+        common,
+        "bundlecommands",
+    )
 
     new = action("new", "check a new bundle against the rows and add it to the matrix file")
     new.add_argument("name", metavar="NAME")
