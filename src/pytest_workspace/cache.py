@@ -118,6 +118,18 @@ class EnvCache:
         return self.root / "pycache"
 
     @property
+    def wheels_dir(self) -> Path:
+        """Wheels this cache made (the plugin packed for test envs), created on demand."""
+        self._prepare()
+        directory = self.root / "wheels"
+        try:
+            directory.mkdir(mode=0o700, exist_ok=True)
+        except OSError as error:
+            raise EnvError(f"cannot use the env cache at {self.root}: {error}") from None
+        check_trusted(directory, "cache directory")
+        return directory
+
+    @property
     def build_log(self) -> Path:
         """One JSON line per shared env built: when, what, how long, by which process."""
         return self.root / "builds.log"
@@ -224,8 +236,8 @@ class EnvCache:
         wipe(path)
         try:
             installer.create(path, spec.python)
-            editables = [source.path for source in spec.sources if source.editable]
-            snapshots = [source.path for source in spec.sources if not source.editable]
+            editables = [source.target for source in spec.sources if source.editable]
+            snapshots = [source.target for source in spec.sources if not source.editable]
             requirements, options = spec.requirements, []
             if spec.lock is not None:
                 from .locks import install_args

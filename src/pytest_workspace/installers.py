@@ -99,8 +99,8 @@ class Installer(ABC):
         python: Path,
         requirements: Sequence[str],
         index: IndexOptions,
-        editables: Sequence[Path] = (),
-        paths: Sequence[Path] = (),
+        editables: Sequence[str | Path] = (),
+        paths: Sequence[str | Path] = (),
         options: Sequence[str] = (),
     ) -> list[str]:
         """The command that installs ``requirements`` into the env of ``python``;
@@ -115,8 +115,8 @@ class Installer(ABC):
         python: Path,
         requirements: Sequence[str],
         index: IndexOptions,
-        editables: Sequence[Path] = (),
-        paths: Sequence[Path] = (),
+        editables: Sequence[str | Path] = (),
+        paths: Sequence[str | Path] = (),
         options: Sequence[str] = (),
     ) -> None:
         if not (requirements or editables or paths or options):

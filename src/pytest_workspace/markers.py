@@ -12,7 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from .matrix import Bundle
 
-__all__ = ["bundle_params", "register"]
+__all__ = ["bundle_params", "inside_marks", "register"]
 
 
 def register(config: pytest.Config) -> None:
@@ -37,20 +37,38 @@ def bundle_params(definition: pytest.Function, bundles: Sequence[Bundle]) -> lis
         if not chosen:
             why = f"no selected bundle matches bundles({', '.join(map(repr, patterns))})"
             return [pytest.param(None, marks=pytest.mark.skip(reason=why), id="no-bundle")]
-    requirements = [
+    requirements = _requirements(definition)
+    return [
+        pytest.param(candidate, marks=_marks(candidate, requirements), id=candidate.name)
+        for candidate in chosen
+    ]
+
+
+def inside_marks(item: pytest.Item, chosen: Bundle) -> list[Any]:
+    """Whole-suite mode: the marks for a test that runs inside ``chosen``'s env (every
+    test does, with or without the ``bundle`` fixture)."""
+    patterns = [p for mark in item.iter_markers("bundles") for p in mark.args]
+    if patterns and not any(fnmatch.fnmatchcase(chosen.name, p) for p in patterns):
+        why = f"bundle {chosen.name} does not match bundles({', '.join(map(repr, patterns))})"
+        return [pytest.mark.skip(reason=why)]
+    return _marks(chosen, _requirements(item))
+
+
+def _requirements(node: pytest.Item) -> list[tuple[str, str, Any]]:
+    return [
         (name, text, _marker_range(name, text))
-        for mark in definition.iter_markers("workspace")
+        for mark in node.iter_markers("workspace")
         for name, text in mark.kwargs.items()
     ]
-    params = []
-    for candidate in chosen:
-        reason = _unmet(candidate, requirements)
-        marks = [pytest.mark.skip(reason=reason)] if reason else []
-        if candidate.xfail:
-            # Strict: a bundle declared broken that passes is news, reported as such.
-            marks.append(pytest.mark.xfail(reason=candidate.xfail, strict=True))
-        params.append(pytest.param(candidate, marks=marks, id=candidate.name))
-    return params
+
+
+def _marks(chosen: Bundle, requirements: Sequence[tuple[str, str, Any]]) -> list[Any]:
+    reason = _unmet(chosen, requirements)
+    marks = [pytest.mark.skip(reason=reason)] if reason else []
+    if chosen.xfail:
+        # Strict: a bundle declared broken that passes is news, reported as such.
+        marks.append(pytest.mark.xfail(reason=chosen.xfail, strict=True))
+    return marks
 
 
 def _marker_range(component: str, text: str) -> Any:

@@ -70,9 +70,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--workspace-env",
-        choices=("isolated", "current"),
-        default="isolated",
-        help="'current': verify the running environment holds the bundle instead of building one",
+        choices=("isolated", "current", "bundle"),
+        default=None,
+        help="'isolated' (default): fixtures build bundle envs; 'bundle': run the whole suite "
+        "inside each bundle's env (needs pytest-xdist); 'current': verify the running "
+        "environment holds the bundle",
     )
     group.addoption("--workspace-report", metavar="FILE", help="write results as JSON")
     group.addoption(
@@ -93,6 +95,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("workspace_find_links", "find-links for packages", type="linelist", default=[])
     parser.addini("workspace_index_url", "the package index", default=None)
     parser.addini("workspace_offline", "use no index", type="bool", default=False)
+    parser.addini("workspace_env", "isolated, bundle or current", default=None)
+    parser.addini(
+        "workspace_test_extras",
+        "whole-suite mode: extras of the project installed with it (e.g. test)",
+        type="args",
+        default=[],
+    )
+    parser.addini(
+        "workspace_test_groups",
+        "whole-suite mode: PEP 735 dependency groups of the project to install (e.g. test)",
+        type="args",
+        default=[],
+    )
     parser.addini(
         "workspace_extras",
         "extra requirements for every bundle env (e.g. pytest)",
@@ -103,11 +118,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     from .markers import register
-    from .session import SESSION, WorkspaceSession, XdistHooks
+    from .session import SESSION, WorkspaceSession
 
     register(config)
     session = WorkspaceSession(config)
     config.stash[SESSION] = session
     config.pluginmanager.register(session, "workspace-session")
     if config.pluginmanager.hasplugin("xdist"):
+        from .suite import XdistHooks
+
         config.pluginmanager.register(XdistHooks(session), "workspace-xdist")

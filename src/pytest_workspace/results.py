@@ -102,7 +102,7 @@ def classify(when: str, passed: bool, skipped: bool, xfail: bool) -> Outcome | N
 class Results:
     """Outcomes per test, and how each bundle's env was obtained, for one run."""
 
-    tests: dict[str, TestResult] = field(default_factory=dict)
+    tests: dict[tuple[str, str | None], TestResult] = field(default_factory=dict)
     envs: dict[str, EnvRecord] = field(default_factory=dict)
 
     def record(
@@ -116,9 +116,11 @@ class Results:
         upgrade_path: str | None,
         message: str | None = None,
     ) -> None:
-        result = self.tests.get(nodeid)
+        # Whole-suite mode runs one nodeid once per bundle.
+        result = self.tests.get((nodeid, bundle))
         if result is None:
-            result = self.tests[nodeid] = TestResult(nodeid, "passed", 0.0, bundle, upgrade_path)
+            result = TestResult(nodeid, "passed", 0.0, bundle, upgrade_path)
+            self.tests[nodeid, bundle] = result
         result.duration += duration
         # A teardown error does not hide a failed call; any other phase's word wins.
         if outcome is not None and (result.outcome == "passed" or when != "teardown"):

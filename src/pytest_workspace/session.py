@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     from .env import Env
     from .matrix import Bundle, Matrix
     from .results import EnvRecord, Results
+    from .suite import Worker
     from .workspace import Selection, Workspace
 
-__all__ = ["SESSION", "WorkspaceSession", "XdistHooks"]
+__all__ = ["SESSION", "WorkspaceSession"]
 
 NO_BUNDLE = (
     "no bundle selected: pass --bundle NAME (a name, a glob or 'all') or set "
@@ -33,25 +34,6 @@ NO_UPGRADE = (
     "no upgrade path selected: pass --upgrade-path FROM:TO (or 'all') or set "
     "workspace_upgrade_paths in the pytest configuration"
 )
-
-
-class XdistHooks:
-    """Registered only with pytest-xdist, whose hooks pytest would not know otherwise."""
-
-    def __init__(self, session: WorkspaceSession) -> None:
-        self.session = session
-
-    def pytest_configure_node(self, node: Any) -> None:
-        # pytest-xdist: the controller decides the selection once; workers receive it.
-        node.workerinput["workspace"] = self.session.payload()
-
-    def pytest_testnodedown(self, node: Any, error: object) -> None:
-        records = getattr(node, "workeroutput", {}).get("workspace_envs", {})
-        if records:
-            from .results import EnvRecord
-
-            for record in records.values():
-                self.session.results.remember_env(EnvRecord(**record))
 
 
 def _settings_layers(config: pytest.Config) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -89,8 +71,19 @@ class WorkspaceSession:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.started = time.time()
-        self.mode = config.getoption("workspace_env")
+        self.mode = (
+            config.getoption("workspace_env") or config.getini("workspace_env") or "isolated"
+        )
+        if self.mode not in ("isolated", "current", "bundle"):
+            raise pytest.UsageError(
+                f"workspace_env = {self.mode!r}: expected 'isolated', 'current' or 'bundle'"
+            )
         self.selection: Selection | None = None
+        #: whole-suite mode: the controller's bundles and their workers
+        self.workers: list[Worker] = []
+        #: whole-suite mode, in a worker: the bundle whose env this process runs in
+        self.inside: str | None = None
+        self.notes: list[str] = []
         self._workspace: Workspace | None = None
         self._results: Results | None = None
         self._sources: dict[str, dict[str, Any]] | None = None
@@ -145,7 +138,17 @@ class WorkspaceSession:
             from .results import check_report_target
 
             check_report_target(config.getoption("workspace_report"))
+        if worker is not None and worker.get("inside"):
+            self._inside(worker["inside"])
+            return
         workspace.cache  # noqa: B018 - bad cache settings are usage errors, before any test
+        if self.mode == "bundle" and worker is None:
+            if not self.selection.bundles or config.getoption("collectonly"):
+                self.mode = "isolated"  # upgrade paths alone, or nothing to run yet
+            else:
+                from .suite import prepare
+
+                self.workers = prepare(self)
         if self.mode == "current" and worker is None:
             if len(self.selection.bundles) != 1:
                 raise WorkspaceError(
@@ -153,6 +156,18 @@ class WorkspaceSession:
                     f"bundle; got {len(self.selection.bundles)}"
                 )
             workspace.check_current(self.selection.bundles[0], sources=self.selection.sources)
+
+    def _inside(self, name: str) -> None:
+        """A whole-suite worker: this process runs in bundle ``name``'s env, so it is
+        running-environment mode for that one bundle (checked like it), upgrade paths
+        aside (they build envs of their own, once, in an isolated run)."""
+        import dataclasses
+
+        assert self.selection is not None
+        chosen = tuple(b for b in self.selection.bundles if b.name == name)
+        self.selection = dataclasses.replace(self.selection, bundles=chosen, upgrades=())
+        self.mode, self.inside = "current", name
+        self.workspace().check_current(chosen[0], sources=self.selection.sources)
 
     def workspace(self, matrix: str | None = None) -> Workspace:
         if self._workspace is None:
@@ -281,6 +296,13 @@ class WorkspaceSession:
         for item in items:
             params = getattr(getattr(item, "callspec", None), "params", {})
             chosen = params.get("bundle")
+            if self.inside is not None and not isinstance(chosen, Bundle):
+                # Whole-suite mode: every test of this worker runs in the bundle's env.
+                from .markers import inside_marks
+
+                chosen = self.selection.bundles[0]
+                for mark in inside_marks(item, chosen):
+                    item.add_marker(mark)
             if isinstance(chosen, Bundle):
                 item.user_properties.append(("workspace_bundle", chosen.name))
                 pins = ",".join(f"{pin.key}={pin.version}" for pin in chosen.pins)
@@ -320,8 +342,8 @@ class WorkspaceSession:
         )
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        if not self.selection:
-            return []
+        if not self.selection or self.inside is not None:
+            return []  # a whole-suite worker: the controller has said it all
         workspace = self.workspace()
         installer = workspace.installer
         lines = [
@@ -349,7 +371,14 @@ class WorkspaceSession:
             git = describe_checkout(summary)
             where = f"{summary['path']} (editable{'; ' + git if git else ''})"
             lines.append(f"workspace: {component} from local checkout {where}")
-        lines.extend(f"workspace: {note}" for note in self.selection.notes)
+        lines.extend(f"workspace: {note}" for note in (*self.selection.notes, *self.notes))
+        if self.workers:
+            n = len(self.workers[0].specs)
+            lines.append(
+                f"workspace: the whole suite runs in each bundle's env ({n} worker"
+                f"{'' if n == 1 else 's'} each): "
+                + ", ".join(f"{w.bundle} ({w.env.python})" for w in self.workers)
+            )
         return lines
 
     def source_summaries(self) -> dict[str, dict[str, Any]]:
@@ -414,6 +443,13 @@ class WorkspaceSession:
             [path.id for path in self.selection.upgrades],
             self.results.envs,
         )
+        if self.workers:
+            # One nodeid per bundle: say which bundle each failure belongs to.
+            lines.extend(
+                f"{result.outcome} in {result.bundle}: {result.nodeid}"
+                for result in self.results.tests.values()
+                if result.outcome in ("failed", "error")
+            )
         terminalreporter.section("workspace")
         for line in lines:
             terminalreporter.write_line(line)

@@ -29,6 +29,7 @@ __all__ = [
     "current_interpreter",
     "find_interpreter",
     "local_sources",
+    "metadata_digest",
     "parse_sources",
     "project_distribution",
 ]
@@ -144,10 +145,17 @@ class Source:
     editable: bool = True
     #: content hash of the checkout, for non-editable sources (editable ones follow edits)
     digest: str = ""
+    #: the checkout's own extras installed with it (whole-suite mode's test extras)
+    extras: tuple[str, ...] = ()
+
+    @property
+    def target(self) -> str:
+        """What the installer is given: the path, with ``[extras]`` when there are any."""
+        return f"{self.path}[{','.join(self.extras)}]" if self.extras else str(self.path)
 
     def __str__(self) -> str:
         kind = "editable" if self.editable else "snapshot"
-        return f"{self.component} from {self.path} ({kind})"
+        return f"{self.component} from {self.target} ({kind})"
 
 
 @dataclass(frozen=True)
@@ -187,7 +195,10 @@ class EnvSpec:
                 "offline": self.index.offline,
             },
             "sources": sorted(
-                [str(s.path), s.editable, s.digest, normalize(s.distribution)] for s in self.sources
+                [str(s.path), s.editable, s.digest, normalize(s.distribution)]
+                # Only when set, like lock and exclude-newer below.
+                + ([",".join(s.extras)] if s.extras else [])
+                for s in self.sources
             ),
             "environ": {
                 name: os.environ[name] for name in RESOLUTION_VARIABLES if name in os.environ
@@ -305,7 +316,7 @@ def parse_sources(items: Iterable[str], *, rootdir: Path | None = None) -> dict[
     return sources
 
 
-def _metadata_digest(root: Path) -> str:
+def metadata_digest(root: Path) -> str:
     import hashlib
 
     digest = hashlib.sha256()
@@ -329,6 +340,6 @@ def local_sources(
         distribution = matching[0].distribution
         # An editable env follows code edits, but a changed dependency list needs a
         # rebuild: the packaging metadata files are part of the key.
-        digest = _metadata_digest(path) if editable else _tree_digest(path)
+        digest = metadata_digest(path) if editable else _tree_digest(path)
         result.append(Source(component, distribution, path, editable, digest))
     return tuple(result)

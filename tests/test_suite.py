@@ -1,0 +1,217 @@
+"""Whole-suite mode (``--workspace-env=bundle``): a component repository's own tests,
+run inside each bundle's env through pytest-xdist, reported per bundle."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from .wheels import add_in_tree_backend, build_wheel, repack_closure
+
+pytestmark = pytest.mark.slow
+
+# A checkout of pwt-platform (a component) whose tests import it and pwt-core, the
+# dependency the two bundles pin at different versions.
+PYPROJECT = """
+[build-system]
+requires = []
+build-backend = "backend"
+backend-path = ["."]
+
+[project]
+name = "pwt-platform"
+dynamic = ["version"]
+
+[dependency-groups]
+lint = ["pwt-plugin-a"]
+test = ["pwt-runner-helper", {include-group = "lint"}]
+"""
+
+SUITE_MATRIX = """
+[components.core]
+package = "pwt-core"
+
+[components.platform]
+package = "pwt-platform"
+
+[bundles.old]
+core = "1.0.0"
+platform = "1.0.0"
+
+[bundles.new]
+core = "1.1.0"
+platform = "1.1.0"
+"""
+
+SUITE_TESTS = """
+import os
+import sys
+
+import pwt_core
+import pwt_platform
+import pwt_runner_helper
+import pytest
+
+
+@pytest.mark.parametrize("n", range(3))
+def test_platform_sees_core(n, record_property):
+    record_property("saw_core", pwt_core.VERSION)
+    record_property("prefix", sys.prefix)
+    assert pwt_platform.core_version() == pwt_core.VERSION
+
+
+def test_bundle_fixture(bundle, bundle_env):
+    assert bundle.name == os.environ["PYTEST_WORKSPACE_BUNDLE"]
+    assert bundle_env.installed()["pwt-core"] == pwt_core.VERSION
+    assert pwt_runner_helper.VERSION == "1.0.0"
+
+
+@pytest.mark.workspace(core=">=1.1")
+def test_new_core_only():
+    assert pwt_core.VERSION == "1.1.0"
+"""
+
+PLATFORM = "import pwt_core\n\n\ndef core_version():\n    return pwt_core.VERSION\n"
+BROKEN = "def core_version():\n    return 'broken'\n"
+
+
+@pytest.fixture(scope="session")
+def suite_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The runner (pytest, pytest-xdist, execnet and theirs) plus a test-only helper,
+    as offline wheels."""
+    directory = repack_closure(tmp_path_factory.mktemp("suite-wheels"), "pytest-xdist")
+    build_wheel(directory, "pwt-runner-helper", "1.0.0")
+    return directory
+
+
+@pytest.fixture
+def component(pytester: pytest.Pytester, wheelhouse: Path, suite_wheels: Path) -> pytest.Pytester:
+    root = pytester.path
+    pytester.makefile(".toml", pyproject=PYPROJECT, versions=SUITE_MATRIX)
+    add_in_tree_backend(root, "pwt-platform", requires=["pwt-core>=1.0,<2"])
+    (root / "VERSION").write_text("1.2.0.dev0")
+    (root / "src" / "pwt_platform").mkdir(parents=True)
+    (root / "src" / "pwt_platform" / "__init__.py").write_text(PLATFORM)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_platform.py").write_text(textwrap.dedent(SUITE_TESTS))
+    pytester.makeini(
+        textwrap.dedent(
+            f"""
+            [pytest]
+            filterwarnings = error
+            workspace_env = bundle
+            workspace_test_groups = test
+            workspace_find_links =
+                {wheelhouse}
+                {suite_wheels}
+            """
+        )
+    )
+    return pytester
+
+
+def run_suite(project: pytest.Pytester, cache: Path, *args: str) -> pytest.RunResult:
+    return project.runpytest_subprocess(
+        "-p", "no:cacheprovider", f"--workspace-cache={cache}", "--workspace-offline", *args
+    )
+
+
+def junit_cases(path: Path) -> list[dict[str, str]]:
+    cases = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        properties = {p.get("name", ""): p.get("value", "") for p in case.iter("property")}
+        cases.append({"name": case.get("name", ""), **properties})
+    return cases
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-worker", "n2"])
+def test_the_suite_runs_once_per_bundle_in_its_env(
+    workers: list[str], component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    junit, report = tmp_path / "junit.xml", tmp_path / "results.json"
+    result = run_suite(
+        component,
+        plugin_cache,
+        "--bundle=all",
+        f"--junitxml={junit}",
+        f"--workspace-report={report}",
+        *workers,
+    )
+    # 3 + 1 tests in each bundle; the marker gate skips one test in old only.
+    result.assert_outcomes(passed=9, skipped=1)
+    per_bundle = 2 if workers else 1
+    result.stdout.fnmatch_lines(
+        [f"workspace: the whole suite runs in each bundle's env ({per_bundle} worker*): old *"]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "bundle  passed  failed  skipped  env",
+            "old          4       0        1  * (uv)",
+            "new          5       0        0  * (uv)",
+        ]
+    )
+    cases = junit_cases(junit)
+    assert len(cases) == 10
+    seen = {
+        (case["workspace_bundle"], case["saw_core"], case["prefix"])
+        for case in cases
+        if "saw_core" in case
+    }
+    assert {(bundle, core) for bundle, core, _ in seen} == {("old", "1.0.0"), ("new", "1.1.0")}
+    # Each bundle's tests ran in that bundle's own env (in the cache, not this venv).
+    prefixes = {bundle: prefix for bundle, _, prefix in seen}
+    assert len(set(prefixes.values())) == 2
+    assert all(Path(p).parent == plugin_cache / "envs" for p in prefixes.values())
+    document = json.loads(report.read_text())
+    by_bundle: dict[str, list[str]] = {}
+    for test in document["tests"]:
+        by_bundle.setdefault(test["bundle"], []).append(test["outcome"])
+    assert sorted(by_bundle["old"]) == ["passed"] * 4 + ["skipped"]
+    assert sorted(by_bundle["new"]) == ["passed"] * 5
+
+
+def test_a_break_in_the_checkout_fails_in_every_bundle(
+    component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    (component.path / "src" / "pwt_platform" / "__init__.py").write_text(BROKEN)
+    report = tmp_path / "results.json"
+    result = run_suite(component, plugin_cache, "--bundle=all", f"--workspace-report={report}")
+    result.assert_outcomes(passed=3, failed=6, skipped=1)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "old          1       3        1  *",
+            "new          2       3        0  *",
+            "failed in old: tests/test_platform.py::test_platform_sees_core?0?*",
+        ]
+    )
+    failed = {
+        (test["bundle"], test["nodeid"])
+        for test in json.loads(report.read_text())["tests"]
+        if test["outcome"] == "failed"
+    }
+    assert {bundle for bundle, _ in failed} == {"old", "new"}
+    assert len(failed) == 6
+
+
+def test_without_a_bundle_it_is_a_plain_run(component: pytest.Pytester, plugin_cache: Path) -> None:
+    # workspace_env = bundle in the ini, nothing selected: the suite runs here, as is.
+    (component.path / "tests" / "test_platform.py").write_text("def test_here():\n    pass\n")
+    result = run_suite(component, plugin_cache)
+    result.assert_outcomes(passed=1)
+    assert "whole suite" not in result.stdout.str()
+
+
+def test_a_dependency_group_that_is_not_there_is_one_error(
+    component: pytest.Pytester, plugin_cache: Path
+) -> None:
+    result = run_suite(component, plugin_cache, "--bundle=old", "-o", "workspace_test_groups=docs")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: */pyproject.toml: dependency-groups.docs: no such group (groups: lint, test)"]
+    )
+    assert "Traceback" not in result.stderr.str()
