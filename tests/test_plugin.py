@@ -102,6 +102,8 @@ def test_project_under_test_replaces_its_pin(project: pytest.Pytester, plugin_ca
         def test_local(bundle_env):
             assert bundle_env.installed()["pwt-core"] == "1.5.0.dev0"
             assert bundle_env.installed()["pwt-platform"] == "1.0.0"
+            # The checkout's own version, not the matrix's pin of core (1.0.0).
+            assert bundle_env.pins == {"core": "1.5.0.dev0", "platform": "1.0.0"}
         """
     )
     result = run(project, plugin_cache, "--bundle", "old", "test_local.py")

@@ -67,12 +67,19 @@ def test_platform_sees_core(n, record_property):
 def test_bundle_fixture(bundle, bundle_env):
     assert bundle.name == os.environ["PYTEST_WORKSPACE_BUNDLE"]
     assert bundle_env.installed()["pwt-core"] == pwt_core.VERSION
+    # The checkout is platform at its own version, not at the matrix's pin.
+    assert bundle.versions()["platform"] == bundle_env.pins["platform"] == "1.2.0.dev0"
     assert pwt_runner_helper.VERSION == "1.0.0"
 
 
 @pytest.mark.workspace(core=">=1.1")
 def test_new_core_only():
     assert pwt_core.VERSION == "1.1.0"
+
+
+@pytest.mark.workspace(platform=">=1.2.0.dev0")
+def test_gated_on_the_checkout_version():
+    pass
 """
 
 PLATFORM = "import pwt_core\n\n\ndef core_version():\n    return pwt_core.VERSION\n"
@@ -141,21 +148,26 @@ def test_the_suite_runs_once_per_bundle_in_its_env(
         f"--workspace-report={report}",
         *workers,
     )
-    # 3 + 1 tests in each bundle; the marker gate skips one test in old only.
-    result.assert_outcomes(passed=9, skipped=1)
+    # 3 + 2 tests in each bundle; the core gate skips one test in old only, the
+    # platform gate lets the checkout (1.2.0.dev0, pinned 1.0.0 / 1.1.0) through.
+    result.assert_outcomes(passed=11, skipped=1)
     per_bundle = 2 if workers else 1
     result.stdout.fnmatch_lines(
-        [f"workspace: the whole suite runs in each bundle's env ({per_bundle} worker*): old *"]
+        [
+            "workspace: bundle old: core 1.0.0, platform 1.2.0.dev0",
+            "workspace: bundle new: core 1.1.0, platform 1.2.0.dev0",
+            f"workspace: the whole suite runs in each bundle's env ({per_bundle} worker*): old *",
+        ]
     )
     result.stdout.fnmatch_lines(
         [
             "bundle  passed  failed  skipped  env",
-            "old          4       0        1  * (uv)",
-            "new          5       0        0  * (uv)",
+            "old          5       0        1  * (uv)",
+            "new          6       0        0  * (uv)",
         ]
     )
     cases = junit_cases(junit)
-    assert len(cases) == 10
+    assert len(cases) == 12
     seen = {
         (case["workspace_bundle"], case["saw_core"], case["prefix"])
         for case in cases
@@ -170,22 +182,24 @@ def test_the_suite_runs_once_per_bundle_in_its_env(
     by_bundle: dict[str, list[str]] = {}
     for test in document["tests"]:
         by_bundle.setdefault(test["bundle"], []).append(test["outcome"])
-    assert sorted(by_bundle["old"]) == ["passed"] * 4 + ["skipped"]
-    assert sorted(by_bundle["new"]) == ["passed"] * 5
+    assert sorted(by_bundle["old"]) == ["passed"] * 5 + ["skipped"]
+    assert sorted(by_bundle["new"]) == ["passed"] * 6
 
 
 def test_a_break_in_the_checkout_fails_in_every_bundle(
-    component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+    component: pytest.Pytester, plugin_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # As on many CI machines: workers write bytecode to the cache, never into the checkout.
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     (component.path / "src" / "pwt_platform" / "__init__.py").write_text(BROKEN)
     report = tmp_path / "results.json"
     result = run_suite(component, plugin_cache, "--bundle=all", f"--workspace-report={report}")
-    result.assert_outcomes(passed=3, failed=6, skipped=1)
+    result.assert_outcomes(passed=5, failed=6, skipped=1)
     assert result.ret == 1
     result.stdout.fnmatch_lines(
         [
-            "old          1       3        1  *",
-            "new          2       3        0  *",
+            "old          2       3        1  *",
+            "new          3       3        0  *",
             "failed in old: tests/test_platform.py::test_platform_sees_core?0?*",
         ]
     )
@@ -196,6 +210,8 @@ def test_a_break_in_the_checkout_fails_in_every_bundle(
     }
     assert {bundle for bundle, _ in failed} == {"old", "new"}
     assert len(failed) == 6
+    assert not list(component.path.rglob("*.pyc"))
+    assert list((plugin_cache / "pycache").rglob("test_platform*.pyc"))
 
 
 def test_without_a_bundle_it_is_a_plain_run(component: pytest.Pytester, plugin_cache: Path) -> None:

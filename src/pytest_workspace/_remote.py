@@ -38,6 +38,13 @@ if __name__ == "__channelexec__":
         def __getattr__(self, name: str) -> object:
             return getattr(self._channel, name)
 
+    _pycache = os.environ.pop("PYTEST_WORKSPACE_PYCACHE", None)
+    if _pycache and os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+        # PYTHONDONTWRITEBYTECODE would make every worker recompile pytest and the env's
+        # packages at each start; bytecode goes to the cache's own tree instead (never
+        # into the checkout, which is what the variable protects), as Env.run does.
+        sys.dont_write_bytecode = False
+        sys.pycache_prefix = _pycache
     os.environ["VIRTUAL_ENV"] = sys.prefix
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     import importlib.util

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 from ._names import normalize
 from ._paths import bin_dir, python_in, site_packages
 from .errors import EnvError, InstallError
-from .matrix import Pin, versions
+from .matrix import Pin
 from .spec import EnvSpec
 
 if TYPE_CHECKING:
@@ -280,8 +280,20 @@ class Env:
 
     @property
     def pins(self) -> dict[str, str]:
-        """Component (``core``, ``extensions@mongodb``) to the version this env pins."""
-        return versions(self.spec.pins)
+        """Component (``core``, ``extensions@mongodb``) to the version this env holds:
+        the pin, or for a component installed from a checkout, the checkout's version."""
+        found = self.installed_sources()
+        return {
+            pin.key: found.get(normalize(pin.distribution)) or str(pin.version)
+            for pin in self.spec.pins
+        }
+
+    def installed_sources(self) -> dict[str, str]:
+        """Normalised distribution to installed version, for the checkouts swapped in."""
+        if not self.spec.sources:
+            return {}
+        installed = self.manifest.installed if self.manifest else self.installed()
+        return {name: installed[name] for name in self.spec.sourced if name in installed}
 
     def installed(self) -> Distributions:
         """Distribution name to version, read from the environment now."""

@@ -148,6 +148,28 @@ class Bundle:
         """Pin key (``core``, ``extensions@mongodb``) to version string."""
         return versions(self.pins)
 
+    def with_versions(self, found: Mapping[str, str]) -> Bundle:
+        """This bundle with the versions really installed for some of its pins
+        (normalised distribution name to version): a checkout swapped in is tested at
+        its own version, not the one the matrix pins."""
+        import dataclasses
+
+        from packaging.version import InvalidVersion, Version
+
+        from ._names import normalize
+
+        pins = []
+        for pin in self.pins:
+            text = found.get(normalize(pin.distribution))
+            try:
+                version = Version(text) if text is not None else pin.version
+            except InvalidVersion:
+                version = pin.version
+            pins.append(
+                pin if version == pin.version else dataclasses.replace(pin, version=version)
+            )
+        return dataclasses.replace(self, pins=tuple(pins))
+
 
 @dataclass(frozen=True)
 class Endpoint:

@@ -9,6 +9,7 @@ controller decides the selection once and hands it to the workers through
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -149,6 +150,15 @@ class WorkspaceSession:
                 from .suite import prepare
 
                 self.workers = prepare(self)
+                # The header and the report name each checkout at its installed version.
+                built = {worker.bundle: worker.env for worker in self.workers}
+                self.selection = dataclasses.replace(
+                    self.selection,
+                    bundles=tuple(
+                        b.with_versions(built[b.name].installed_sources()) if b.name in built else b
+                        for b in self.selection.bundles
+                    ),
+                )
         if self.mode == "current" and worker is None:
             if len(self.selection.bundles) != 1:
                 raise WorkspaceError(
@@ -163,11 +173,24 @@ class WorkspaceSession:
         aside (they build envs of their own, once, in an isolated run)."""
         import dataclasses
 
+        from ._names import normalize
+
         assert self.selection is not None
-        chosen = tuple(b for b in self.selection.bundles if b.name == name)
-        self.selection = dataclasses.replace(self.selection, bundles=chosen, upgrades=())
+        chosen = next(b for b in self.selection.bundles if b.name == name)
+        sources = self.selection.sources
+        self.workspace().check_current(chosen, sources=sources)
+        # Gates, properties and fixtures see the checkout at the version it installed as.
+        from .env import read_installed
+
+        sourced = {
+            normalize(pin.distribution)
+            for pin in chosen.pins
+            if pin.key in sources or pin.component in sources
+        }
+        found = {name: v for name, v in read_installed().items() if name in sourced}
+        chosen = chosen.with_versions(found)
+        self.selection = dataclasses.replace(self.selection, bundles=(chosen,), upgrades=())
         self.mode, self.inside = "current", name
-        self.workspace().check_current(chosen[0], sources=self.selection.sources)
 
     def workspace(self, matrix: str | None = None) -> Workspace:
         if self._workspace is None:

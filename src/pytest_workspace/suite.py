@@ -12,6 +12,7 @@ bundle and the checkout, and tags every report with the bundle's name.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ __all__ = ["BUNDLE_VARIABLE", "BundleScheduling", "Worker", "XdistHooks", "prepa
 
 #: set in each worker's environment: the bundle whose env it runs in
 BUNDLE_VARIABLE = "PYTEST_WORKSPACE_BUNDLE"
+#: where a worker writes bytecode when PYTHONDONTWRITEBYTECODE is set (read by _remote)
+PYCACHE_VARIABLE = "PYTEST_WORKSPACE_PYCACHE"
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,11 @@ def prepare(session: WorkspaceSession) -> list[Worker]:
                 env.pins,
             )
         )  # fmt: skip
-        specs = (f"popen//python={env.python}//env:{BUNDLE_VARIABLE}={chosen.name}",) * per_bundle
+        tx = f"popen//python={env.python}//env:{BUNDLE_VARIABLE}={chosen.name}"
+        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            # As Env.run does: bytecode once, in the cache's pycache tree (see _remote).
+            tx += f"//env:{PYCACHE_VARIABLE}={workspace.cache.pycache}"
+        specs = (tx,) * per_bundle
         workers.append(Worker(chosen.name, env, specs))
     if not workers:
         raise WorkspaceError("--workspace-env=bundle: no selected bundle can run here")

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import zipfile
@@ -168,6 +169,7 @@ def _metadata(version: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+@functools.cache
 def plugin_wheel(directory: Path) -> Path:
     """A wheel of the running plugin in ``directory`` (built once per content: the
     path names the digest, so an env's key changes exactly when the plugin does)."""

@@ -1,0 +1,157 @@
+"""Whole-suite mode against running the suite by hand in two prebuilt venvs.
+
+Run: python benchmarks/bench_suite.py [--rounds N] [--tests 50]
+
+A component checkout (pwt-platform, editable) with a suite of ``--tests`` tests that
+import it and its dependency; two bundles pin different versions of the dependency.
+Compared round by round, order rotated, everything offline and every env prebuilt:
+  ours       pytest --bundle=all --workspace-env=bundle (envs cached)
+  floor ||   the two venvs' own `python -m pytest`, started together (as ours runs them)
+  floor seq  the same two runs one after the other
+Target: ours <= 1.3x the parallel floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pytest_workspace.installers import find_uv
+from tests.wheels import add_in_tree_backend, build_wheelhouse, repack_closure
+
+MATRIX = """
+[components.core]
+package = "pwt-core"
+[components.platform]
+package = "pwt-platform"
+[index]
+find-links = ["wheels"]
+[bundles.old]
+core = "1.0.0"
+platform = "1.0.0"
+[bundles.new]
+core = "1.1.0"
+platform = "1.1.0"
+"""
+
+
+def checkout(root: Path, tests: int) -> None:
+    (root / "src" / "pwt_platform").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+        '[project]\nname = "pwt-platform"\ndynamic = ["version"]\n'
+    )
+    add_in_tree_backend(root, "pwt-platform", requires=["pwt-core>=1.0,<2"])
+    (root / "VERSION").write_text("1.2.0.dev0")
+    (root / "src" / "pwt_platform" / "__init__.py").write_text(
+        "import pwt_core\n\n\ndef core_version():\n    return pwt_core.VERSION\n"
+    )
+    body = "\n\n".join(
+        f"def test_{n}():\n    assert pwt_platform.core_version() == pwt_core.VERSION"
+        for n in range(tests)
+    )
+    header = "import pwt_core\nimport pwt_platform\n\n"
+    (root / "tests" / "test_many.py").write_text(f"{header}{body}\n")
+    (root / "versions.toml").write_text(MATRIX)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--tests", type=int, default=50)
+    args = parser.parse_args()
+    uv = find_uv()
+    if uv is None:
+        sys.exit("needs uv: pip install -e '.[test]'")
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        os.environ["UV_CACHE_DIR"] = str(tmp / "uv-cache")
+        os.environ["PIP_CONFIG_FILE"] = os.devnull
+        repo = tmp / "repo"
+        checkout(repo, args.tests)
+        links = build_wheelhouse(repo / "wheels")
+        repack_closure(links, "pytest-xdist")
+        repack_closure(links, "pytest-workspace")
+        quiet = ["-q", "-p", "no:cacheprovider"]
+        # The controller's own venv: pytest, pytest-xdist and this plugin, nothing else
+        # (an unrelated plugin such as hypothesis would be timed as if it were ours).
+        controller = tmp / "controller"
+        subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(controller)], check=True)
+        subprocess.run(
+            [
+                uv, "pip", "install", "-q", "--python", str(controller / "bin" / "python"),
+                "--offline", "--find-links", str(links), "pytest-workspace", "pytest-xdist",
+            ],
+            check=True,
+        )  # fmt: skip
+        ours = [
+            str(controller / "bin" / "python"), "-m", "pytest", *quiet, "--bundle=all",
+            "--workspace-env=bundle", "--workspace-offline", f"--workspace-cache={tmp / 'cache'}",
+        ]  # fmt: skip
+        venvs = []
+        for bundle, core in (("old", "1.0.0"), ("new", "1.1.0")):
+            venv = tmp / f"venv-{bundle}"
+            subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+            subprocess.run(
+                [
+                    uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"),
+                    "--offline", "--find-links", str(links), f"pwt-core=={core}", "pytest",
+                    "-e", str(repo),
+                ],
+                check=True,
+            )  # fmt: skip
+            venvs.append([str(venv / "bin" / "python"), "-m", "pytest", *quiet, "tests"])
+
+        def run(argv: list[str]) -> None:
+            subprocess.run(argv, cwd=repo, check=True, capture_output=True)
+
+        def parallel() -> None:
+            started = [
+                subprocess.Popen(argv, cwd=repo, stdout=subprocess.DEVNULL) for argv in venvs
+            ]
+            if any(process.wait() for process in started):
+                raise SystemExit("a floor run failed")
+
+        def sequential() -> None:
+            for argv in venvs:
+                run(argv)
+
+        run(ours)  # builds (and then reuses) the two bundle envs
+        figures: dict[str, list[float]] = {"ours": [], "floor ||": [], "floor seq": []}
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("ours", lambda: run(ours)),
+            ("floor ||", parallel),
+            ("floor seq", sequential),
+        ]
+        for round_ in range(args.rounds):
+            for label, step in steps[round_ % 3 :] + steps[: round_ % 3]:
+                start = time.perf_counter()
+                step()
+                figures[label].append(time.perf_counter() - start)
+
+    print(
+        f"{args.tests}-test suite x 2 bundles, envs prebuilt, offline; {args.rounds} rounds, "
+        f"medians (min-max); {os.cpu_count()} CPUs"
+    )
+    floor = statistics.median(figures["floor ||"])
+    for label, values in figures.items():
+        median = statistics.median(values)
+        print(
+            f"  {label:<10} {median * 1000:7.0f} ms  ({min(values) * 1000:.0f}-"
+            f"{max(values) * 1000:.0f})  = {median / floor:.2f}x the parallel floor"
+        )
+    print("  target: ours <= 1.3x the parallel floor")
+
+
+if __name__ == "__main__":
+    main()
