@@ -228,7 +228,7 @@ class EnvCache:
         self, path: Path, spec: EnvSpec, installer: Installer, *, kind: Kind, shared: bool
     ) -> Env:
         from .diagnose import disk_full, explain
-        from .env import Env, read_installed, verify
+        from .env import Env, constraint_args, read_installed, verify
         from .installers import InstallFailed
         from .matrix import versions
 
@@ -249,6 +249,8 @@ class EnvCache:
                     spec.lock, installer.name, scratch, exact=exact, leave_out=spec.sourced
                 )
                 requirements = [] if exact else requirements
+            if spec.constraints:
+                options = [*options, *constraint_args(path, spec.constraints)]
             try:
                 installer.install(
                     python_in(path), requirements, spec.index, editables, snapshots, options

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from .matrix import Bundle, Matrix, Notice, Pin, UpgradePath
 
-__all__ = ["check_matrix", "check_pins", "check_upgrade"]
+__all__ = ["check_matrix", "check_pins", "check_upgrade", "completion"]
 
 
 def check_pins(matrix: Matrix, pins: Sequence[Pin], key: str) -> list[Notice]:
@@ -197,3 +197,26 @@ def check_upgrade(
                 )
             )
     return notices
+
+
+def completion(matrix: Matrix, pins: Sequence[Pin]) -> tuple[str, ...]:
+    """Constraints that keep a partial combination (``core@3.2.1``, ``--combination
+    core=3.2.1``) within the matrix: each component it leaves out gets the ranges the
+    applying rows of its pins give it, so that what gets pulled in does not float to
+    whatever is newest. Constraints, not requirements: nothing is added that the pins
+    do not pull in."""
+    pinned = {pin.component for pin in pins} | {pin.key for pin in pins}
+    ranges: dict[str, list[str]] = {}
+    for pin in pins:
+        rule, _ = matrix.rule_for(pin.component, pin.version)
+        for constraint in rule.requires if rule else ():
+            name, _, member = constraint.component.partition("@")
+            if constraint.component in pinned or name in pinned:
+                continue
+            component = matrix.component(name)
+            if component.family and not member:
+                continue  # a range for every member: the members left out are unknown
+            specifier = str(constraint.specifier)
+            if specifier:
+                ranges.setdefault(component.distribution(member or None), []).append(specifier)
+    return tuple(f"{name}{','.join(found)}" for name, found in sorted(ranges.items()))

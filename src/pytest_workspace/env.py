@@ -111,6 +111,16 @@ def read_installed(path: Path | None = None) -> Distributions:
     return Distributions(sorted(found.items()))
 
 
+def constraint_args(env: Path, constraints: Sequence[str]) -> list[str]:
+    """``-c FILE`` (uv and pip spell it alike) for ``constraints``, the file kept in
+    the env's own scratch directory."""
+    scratch = env / ".pytest-workspace-lock"
+    scratch.mkdir(parents=True, exist_ok=True)
+    path = scratch / "constraints.txt"
+    path.write_text("\n".join(constraints) + "\n", encoding="utf-8")
+    return ["-c", str(path)]
+
+
 def installed_from(distribution: str) -> tuple[Path | None, bool]:
     """Where the running interpreter's ``distribution`` was installed from (PEP 610
     ``direct_url.json``): a local directory and whether it is editable, else None.
@@ -402,8 +412,11 @@ class Env:
                 self._pycache.joinpath(*self.path.resolve().parts[1:]), ignore_errors=True
             )
 
-    def install(self, pins: Sequence[Pin], *, label: str = "upgrade") -> Env:
-        """Move a *private* env to other versions in place (upgrade or downgrade)."""
+    def install(
+        self, pins: Sequence[Pin], *, label: str = "upgrade", constraints: Sequence[str] = ()
+    ) -> Env:
+        """Move a *private* env to other versions in place (upgrade or downgrade);
+        ``constraints`` bound what the pins pull in (:func:`.checks.completion`)."""
         from .diagnose import explain
         from .installers import InstallFailed
 
@@ -419,7 +432,8 @@ class Env:
         started = time.perf_counter()
         self._forget_bytecode()
         try:
-            self.installer.install(self.python, requirements, self.spec.index)
+            options = constraint_args(self.path, constraints) if constraints else []
+            self.installer.install(self.python, requirements, self.spec.index, options=options)
         except InstallFailed as failure:
             raise explain(failure, pins, label, "target", self.spec.index) from None
         installed = self.installed()

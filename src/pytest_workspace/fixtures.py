@@ -160,4 +160,11 @@ def upgrade_path(
     source = session.matrix.bundles.get(path.source.bundle or "") or Bundle(
         name=path.source.label, pins=path.source.pins
     )
-    return PytestUpgradeRun(path, workspace_env_factory(source, private=True))
+    workspace = session.workspace()
+    ends = {"source": path.source, "target": path.target}
+    constraints = {
+        name: workspace.completion(Bundle(name=end.label, pins=end.pins))
+        for name, end in ends.items()
+        if end.bundle is None
+    }
+    return PytestUpgradeRun(path, workspace_env_factory(source, private=True), constraints)

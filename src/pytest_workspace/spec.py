@@ -171,6 +171,8 @@ class EnvSpec:
     extras: tuple[str, ...] = ()
     #: the bundle's lock file (``pytest-workspace lock``): the env holds its versions
     lock: Lock | None = field(default=None, compare=False, hash=False)
+    #: ranges for what the pins pull in (a partial combination completed by the rows)
+    constraints: tuple[str, ...] = ()
 
     @property
     def sourced(self) -> frozenset[str]:
@@ -206,6 +208,7 @@ class EnvSpec:
             # Only when set, so that the keys of every env built before stay the same.
             **({"lock": self.lock.digest} if self.lock else {}),
             **({"exclude-newer": self.index.exclude_newer} if self.index.exclude_newer else {}),
+            **({"constraints": sorted(self.constraints)} if self.constraints else {}),
         }
 
     def key(self, installer_identity: Sequence[str]) -> str:

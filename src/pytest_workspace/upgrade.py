@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,9 +17,13 @@ class UpgradeRun:
     :meth:`upgrade` installs the target versions in place, :meth:`downgrade` goes back.
     The ``upgrade_path`` fixture hands these out."""
 
-    def __init__(self, path: UpgradePath, env: Env) -> None:
+    def __init__(
+        self, path: UpgradePath, env: Env, constraints: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
         self.path = path
         self.env = env
+        #: per end ("source", "target"): row ranges completing a ``component@version`` end
+        self.constraints = dict(constraints or {})
         self.id = path.id
         #: component (``core``, ``extensions@mongodb``) to version, at each end
         self.from_versions = path.source.versions()
@@ -37,4 +41,6 @@ class UpgradeRun:
         return self._move(self.path.source.pins, "source")
 
     def _move(self, pins: Sequence[Pin], end: str) -> Env:
-        return self.env.install(pins, label=f"{self.id} ({end})")
+        return self.env.install(
+            pins, label=f"{self.id} ({end})", constraints=self.constraints.get(end, ())
+        )

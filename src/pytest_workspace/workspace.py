@@ -307,7 +307,17 @@ class Workspace:
             sources=local_sources(bundle.pins, sources, editable=self.settings.editable),
             extras=(*self.settings.extras, *extras),
             lock=lock,
+            constraints=self.completion(bundle),
         )
+
+    def completion(self, bundle: Bundle) -> tuple[str, ...]:
+        """Row ranges for what a partial combination leaves out (not for a bundle of
+        the matrix: a bundle is what it says)."""
+        if bundle.name in self.matrix.bundles and not bundle.adhoc:
+            return ()
+        from .checks import completion
+
+        return completion(self.matrix, bundle.pins)
 
     def lock(self, bundle: Bundle) -> Lock | None:
         """The bundle's lock file, if it has one; a stale lock is an error, not a guess."""
