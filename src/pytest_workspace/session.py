@@ -9,7 +9,6 @@ controller decides the selection once and hands it to the workers through
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -140,7 +139,10 @@ class WorkspaceSession:
 
             check_report_target(config.getoption("workspace_report"))
         if worker is not None and worker.get("inside"):
-            self._inside(worker["inside"])
+            from .suite import enter
+
+            self.selection = enter(self, worker["inside"])
+            self.mode, self.inside = "current", worker["inside"]
             return
         workspace.cache  # noqa: B018 - bad cache settings are usage errors, before any test
         if self.mode == "bundle" and worker is None:
@@ -149,16 +151,7 @@ class WorkspaceSession:
             else:
                 from .suite import prepare
 
-                self.workers = prepare(self)
-                # The header and the report name each checkout at its installed version.
-                built = {worker.bundle: worker.env for worker in self.workers}
-                self.selection = dataclasses.replace(
-                    self.selection,
-                    bundles=tuple(
-                        b.with_versions(built[b.name].installed_sources()) if b.name in built else b
-                        for b in self.selection.bundles
-                    ),
-                )
+                self.workers, self.selection = prepare(self)
         if self.mode == "current" and worker is None:
             if len(self.selection.bundles) != 1:
                 raise WorkspaceError(
@@ -166,31 +159,6 @@ class WorkspaceSession:
                     f"bundle; got {len(self.selection.bundles)}"
                 )
             workspace.check_current(self.selection.bundles[0], sources=self.selection.sources)
-
-    def _inside(self, name: str) -> None:
-        """A whole-suite worker: this process runs in bundle ``name``'s env, so it is
-        running-environment mode for that one bundle (checked like it), upgrade paths
-        aside (they build envs of their own, once, in an isolated run)."""
-        import dataclasses
-
-        from ._names import normalize
-
-        assert self.selection is not None
-        chosen = next(b for b in self.selection.bundles if b.name == name)
-        sources = self.selection.sources
-        self.workspace().check_current(chosen, sources=sources)
-        # Gates, properties and fixtures see the checkout at the version it installed as.
-        from .env import read_installed
-
-        sourced = {
-            normalize(pin.distribution)
-            for pin in chosen.pins
-            if pin.key in sources or pin.component in sources
-        }
-        found = {name: v for name, v in read_installed().items() if name in sourced}
-        chosen = chosen.with_versions(found)
-        self.selection = dataclasses.replace(self.selection, bundles=(chosen,), upgrades=())
-        self.mode, self.inside = "current", name
 
     def workspace(self, matrix: str | None = None) -> Workspace:
         if self._workspace is None:
@@ -396,12 +364,9 @@ class WorkspaceSession:
             lines.append(f"workspace: {component} from local checkout {where}")
         lines.extend(f"workspace: {note}" for note in (*self.selection.notes, *self.notes))
         if self.workers:
-            n = len(self.workers[0].specs)
-            lines.append(
-                f"workspace: the whole suite runs in each bundle's env ({n} worker"
-                f"{'' if n == 1 else 's'} each): "
-                + ", ".join(f"{w.bundle} ({w.env.python})" for w in self.workers)
-            )
+            from .suite import describe
+
+            lines.append(f"workspace: {describe(self.workers)}")
         return lines
 
     def source_summaries(self) -> dict[str, dict[str, Any]]:

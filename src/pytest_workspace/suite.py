@@ -12,6 +12,7 @@ bundle and the checkout, and tags every report with the bundle's name.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,8 +23,16 @@ import pytest
 if TYPE_CHECKING:
     from .env import Env, Kind
     from .session import WorkspaceSession
+    from .workspace import Selection
 
-__all__ = ["BUNDLE_VARIABLE", "BundleScheduling", "Worker", "XdistHooks", "prepare"]
+__all__ = [
+    "BUNDLE_VARIABLE",
+    "BundleScheduling",
+    "Worker",
+    "XdistHooks",
+    "enter",
+    "prepare",
+]
 
 #: set in each worker's environment: the bundle whose env it runs in
 BUNDLE_VARIABLE = "PYTEST_WORKSPACE_BUNDLE"
@@ -53,8 +62,10 @@ def _refuse(config: pytest.Config) -> str | None:
     return None
 
 
-def prepare(session: WorkspaceSession) -> list[Worker]:
-    """Build (or reuse) each selected bundle's test env and point pytest-xdist at them."""
+def prepare(session: WorkspaceSession) -> tuple[list[Worker], Selection]:
+    """Build (or reuse) each selected bundle's test env and point pytest-xdist at them;
+    the selection comes back with each checkout at the version it installed as (for the
+    header and the report)."""
     from .errors import InterpreterNotFound, WorkspaceError
     from .results import EnvRecord
     from .testenv import suite_spec
@@ -101,7 +112,43 @@ def prepare(session: WorkspaceSession) -> list[Worker]:
     config.option.tx = [spec for worker in workers for spec in worker.specs]
     if config.getoption("dist", "no") == "no":
         config.option.dist = "load"  # any mode: BundleScheduling replaces it
-    return workers
+    built = {worker.bundle: worker.env for worker in workers}
+    bundles = tuple(
+        b.with_versions(built[b.name].installed_sources()) if b.name in built else b
+        for b in session.selection.bundles
+    )
+    return workers, dataclasses.replace(session.selection, bundles=bundles)
+
+
+def enter(session: WorkspaceSession, name: str) -> Selection:
+    """A worker: this process runs in bundle ``name``'s env, so it is running-environment
+    mode for that one bundle (checked like it), upgrade paths aside (they build envs of
+    their own, once, in an isolated run)."""
+    from ._names import normalize
+    from .env import read_installed
+
+    assert session.selection is not None
+    chosen = next(b for b in session.selection.bundles if b.name == name)
+    sources = session.selection.sources
+    session.workspace().check_current(chosen, sources=sources)
+    # Gates, properties and fixtures see the checkout at the version it installed as.
+    sourced = {
+        normalize(pin.distribution)
+        for pin in chosen.pins
+        if pin.key in sources or pin.component in sources
+    }
+    found = {name: v for name, v in read_installed().items() if name in sourced}
+    chosen = chosen.with_versions(found)
+    return dataclasses.replace(session.selection, bundles=(chosen,), upgrades=())
+
+
+def describe(workers: Sequence[Worker]) -> str:
+    """The header's line: which env each bundle's workers run in."""
+    n = len(workers[0].specs)
+    return (
+        f"the whole suite runs in each bundle's env ({n} worker{'' if n == 1 else 's'} each): "
+        + ", ".join(f"{w.bundle} ({w.env.python})" for w in workers)
+    )
 
 
 def bundle_of(node: Any) -> str | None:
