@@ -231,3 +231,24 @@ def test_a_dependency_group_that_is_not_there_is_one_error(
         ["ERROR: */pyproject.toml: dependency-groups.docs: no such group (groups: lint, test)"]
     )
     assert "Traceback" not in result.stderr.str()
+
+
+def test_source_none_runs_the_suite_against_the_release(
+    component: pytest.Pytester, plugin_cache: Path
+) -> None:
+    (component.path / "tests" / "test_platform.py").write_text(
+        textwrap.dedent(
+            """
+            import importlib.metadata, os
+            import pwt_platform
+
+            def test_released_platform():
+                wanted = {"old": "1.0.0", "new": "1.1.0"}[os.environ["PYTEST_WORKSPACE_BUNDLE"]]
+                assert importlib.metadata.version("pwt-platform") == wanted
+                assert "site-packages" in pwt_platform.__file__
+            """
+        )
+    )
+    result = run_suite(component, plugin_cache, "--bundle=all", "--workspace-source=none")
+    result.assert_outcomes(passed=2)
+    assert "from local checkout" not in result.stdout.str()

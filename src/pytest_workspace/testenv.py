@@ -233,14 +233,15 @@ def suite_spec(
         f"pytest-workspace @ {wheel.as_uri()}",
     ]
     spec = workspace.spec(bundle, sources=sources, extras=extras)
-    own = [s for s in spec.sources if s.path == root]
+    # Sources are resolved paths; rootdir may be reached through a symlink.
+    own = [s for s in spec.sources if s.path.resolve() == root.resolve()]
     name = project_distribution(root)
     project: tuple[Source, ...] = ()
     if own:
         project = (dataclasses.replace(own[0], extras=tuple(test_extras)),)
-    elif name is not None:
+    elif name is not None and tuple(workspace.settings.sources) != ("none",):
         # Not a component of the bundle (a downstream project): still "my tests against
         # that bundle", so the project goes in editable like a checkout would.
         project = (Source(name, name, root, True, metadata_digest(root), tuple(test_extras)),)
-    kept = tuple(s for s in spec.sources if s.path != root)
+    kept = tuple(s for s in spec.sources if s not in own)
     return dataclasses.replace(spec, sources=kept + project)
