@@ -26,22 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pytest_workspace.installers import find_uv
+from tests.helpers import MATRIX
 from tests.wheels import add_in_tree_backend, build_wheelhouse, repack_closure
-
-MATRIX = """
-[components.core]
-package = "pwt-core"
-[components.platform]
-package = "pwt-platform"
-[index]
-find-links = ["wheels"]
-[bundles.old]
-core = "1.0.0"
-platform = "1.0.0"
-[bundles.new]
-core = "1.1.0"
-platform = "1.1.0"
-"""
 
 
 def checkout(root: Path, tests: int) -> None:
@@ -62,7 +48,7 @@ def checkout(root: Path, tests: int) -> None:
     )
     header = "import pwt_core\nimport pwt_platform\n\n"
     (root / "tests" / "test_many.py").write_text(f"{header}{body}\n")
-    (root / "versions.toml").write_text(MATRIX)
+    (root / "versions.toml").write_text(MATRIX.format(links="wheels"))
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from .helpers import MATRIX
 from .wheels import add_in_tree_backend, build_wheel, repack_closure
 
 pytestmark = pytest.mark.slow
@@ -29,22 +30,6 @@ dynamic = ["version"]
 [dependency-groups]
 lint = ["pwt-plugin-a"]
 test = ["pwt-runner-helper", {include-group = "lint"}]
-"""
-
-SUITE_MATRIX = """
-[components.core]
-package = "pwt-core"
-
-[components.platform]
-package = "pwt-platform"
-
-[bundles.old]
-core = "1.0.0"
-platform = "1.0.0"
-
-[bundles.new]
-core = "1.1.0"
-platform = "1.1.0"
 """
 
 SUITE_TESTS = """
@@ -98,7 +83,8 @@ def suite_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def component(pytester: pytest.Pytester, wheelhouse: Path, suite_wheels: Path) -> pytest.Pytester:
     root = pytester.path
-    pytester.makefile(".toml", pyproject=PYPROJECT, versions=SUITE_MATRIX)
+    # The shared two-bundle matrix (its upgrade path is not selected here).
+    pytester.makefile(".toml", pyproject=PYPROJECT, versions=MATRIX.format(links=str(wheelhouse)))
     add_in_tree_backend(root, "pwt-platform", requires=["pwt-core>=1.0,<2"])
     (root / "VERSION").write_text("1.2.0.dev0")
     (root / "src" / "pwt_platform").mkdir(parents=True)
