@@ -15,7 +15,7 @@ from pytest_workspace.errors import (
     SelectionError,
     WorkspaceError,
 )
-from pytest_workspace.matrix import Matrix, Notice
+from pytest_workspace.matrix import Matrix, Notice, Pin
 
 from .helpers import WriteMatrix
 
@@ -598,3 +598,77 @@ def test_component_extras_must_be_a_list_of_names(write_matrix: WriteMatrix) -> 
         f'{path}: components.db.extras: expected a list of extra names like ["asyncio"], '
         "got 'asyncio'"
     ]
+
+
+def _naive_errors(matrix: Matrix, pins: tuple[Pin, ...], key: str) -> list[str]:
+    """What check_pins must report, without any of its memos: every pin's row against
+    every other pin."""
+    found = []
+    for pin in pins:
+        rule, _ = matrix.rule_for(pin.component, pin.version)
+        if rule is None:
+            continue
+        for other in pins:
+            for constraint in rule.requires:
+                allowed = constraint.specifier.contains(other.version, prereleases=True)
+                if constraint.component == other.component and not allowed:
+                    found.append(
+                        f"{key}: {other} does not satisfy {rule.key}: {constraint.text} "
+                        f"(needs {constraint.expanded}) required by {pin}"
+                    )
+    return found
+
+
+_RANGES = ["^1.0", "^1.1", ">=1.1", "<1.2", "*", "~1.2"]
+_VERSIONS = ["1.0.0", "1.1.0", "1.1.3", "1.2.0", "1.3.0"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from("abc"),
+            st.sampled_from(_VERSIONS[::2]),
+            st.lists(st.sampled_from(_RANGES), min_size=3, max_size=3),
+        ),
+        max_size=8,
+    ),
+    bundles=st.lists(
+        st.lists(st.sampled_from(_VERSIONS), min_size=3, max_size=3), min_size=1, max_size=12
+    ),
+)
+def test_check_memos_agree_with_the_naive_check(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[tuple[str, str, list[str]]],
+    bundles: list[list[str]],
+) -> None:
+    """The shared pins, shared clause lists and bit-mask verdicts of check() report the
+    same errors, in the same order, as judging every pair afresh; so does check_pins on
+    new pin objects after them."""
+    lines = []
+    tables: dict[str, dict[str, list[str]]] = {}
+    for component, version, ranges in rows:
+        tables.setdefault(component, {})[version] = ranges
+    for component, table in tables.items():
+        lines.append(f"[compatibility.{component}]")
+        others = [name for name in "abc" if name != component]
+        for version, ranges in table.items():
+            clauses = ", ".join(f'{name} = "{spec}"' for name, spec in zip(others, ranges))
+            lines.append(f'"{version}" = {{ {clauses} }}')
+    for index, versions in enumerate(bundles):
+        pins = "\n".join(f'{name} = "{v}"' for name, v in zip("abc", versions))
+        lines.append(f'[bundles."b{index}"]\n{pins}')
+    path = tmp_path_factory.mktemp("memo") / "versions.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    matrix = load_matrix(path)
+    expected = [
+        error
+        for bundle in matrix.bundles.values()
+        for error in _naive_errors(matrix, bundle.pins, bundle.key)
+    ]
+    assert [str(n) for n in matrix.check(TODAY) if n.level == "error"] == expected
+    for versions in bundles:
+        fresh = matrix.combination(",".join(f"{n}={v}" for n, v in zip("abc", versions)))
+        assert [
+            str(n) for n in matrix.check_pins(fresh, "c") if n.level == "error"
+        ] == _naive_errors(matrix, fresh, "c")

@@ -75,6 +75,13 @@ class _Loader:
         self.notes: list[Notice] = []
         #: bundles that exist but failed to load; naming them elsewhere is no new error
         self.broken: set[str] = set()
+        # Bundles repeat the same few pins thousands of times; sharing one frozen Pin per
+        # (component, text) saves building them and lets check() memoise per pin.
+        self.pins: dict[tuple[str, str], Pin] = {}
+        # Rows repeat the same clauses too: one Constraint per clause and one tuple per
+        # list of clauses lets check() judge each list once per pin.
+        self.constraints: dict[str, Constraint] = {}
+        self.requirements: dict[tuple[str, ...], tuple[Constraint, ...]] = {}
 
     def error(self, key: str, message: str, file: Path | None = None) -> None:
         self.errors.append(MatrixError(message, file=file or self.path, key=key))
@@ -242,8 +249,13 @@ class _Loader:
             if name in minimums:
                 text += f', min-{name} = "{minimums[name]}"'
                 specifier &= SpecifierSet(f">={minimums[name]}")
-            requires.append(Constraint(name, specifier, text, render(specifier)))
-        return tuple(requires)
+            constraint = self.constraints.get(text)
+            if constraint is None:
+                constraint = Constraint(name, specifier, text, render(specifier))
+                self.constraints[text] = constraint
+            requires.append(constraint)
+        texts = tuple(constraint.text for constraint in requires)
+        return self.requirements.setdefault(texts, tuple(requires))
 
     def bundles(
         self, table: dict[str, Any], components: Mapping[str, Component]
@@ -289,6 +301,11 @@ class _Loader:
         pins: list[Pin | None] = []
         errors = len(self.errors)
         for component_name, value in table.items():
+            if type(value) is str:
+                known = self.pins.get((component_name, value))
+                if known is not None:
+                    pins.append(known)
+                    continue
             entry = f"{key}.{component_name}"
             if component_name in METADATA:
                 continue
@@ -303,7 +320,10 @@ class _Loader:
                         f"got {value!r}",
                     )
                 else:
-                    pins.append(self.attempt(entry, make_pin, component, value))
+                    pin = self.attempt(entry, make_pin, component, value)
+                    if pin is not None:
+                        self.pins[component_name, value] = pin
+                    pins.append(pin)
             elif isinstance(value, list):
                 if component_name in components and not component.family:
                     self.error(
@@ -332,7 +352,8 @@ class _Loader:
             self.error(key, "the bundle pins no component")
         if len(self.errors) != errors:
             return None
-        return Bundle(name=name, pins=tuple(pin for pin in pins if pin), dotted=dotted, **metadata)
+        # No error was added, so no parse step returned None.
+        return Bundle(name=name, pins=tuple(pins), dotted=dotted, **metadata)  # type: ignore[arg-type]
 
     def metadata(self, table: dict[str, Any], key: str) -> dict[str, Any]:
         metadata: dict[str, Any] = {}

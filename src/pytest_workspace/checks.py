@@ -1,15 +1,20 @@
 """Whether combinations are valid: the rows that apply, both directions, family members
 each, dates, coverage and names, and upgrade paths. Read-only over a
 :class:`~.matrix.Matrix`; a large matrix asks the same questions thousands of times, so
-answers are memoised on the matrix (``rule_for``, ``allows``).
+answers are memoised on the matrix (``rule_for``, ``allows``, and :mod:`._judge`).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
+import itertools
+import operator
 from collections.abc import Iterable, Sequence
+from typing import cast
 
-from .matrix import Bundle, Matrix, Notice, Pin, UpgradePath
+from ._judge import Record, Verdict
+from .matrix import Bundle, Matrix, Notice, Pin, Rule, UpgradePath
 
 __all__ = ["check_matrix", "check_pins", "check_upgrade", "completion"]
 
@@ -17,55 +22,123 @@ __all__ = ["check_matrix", "check_pins", "check_upgrade", "completion"]
 def check_pins(matrix: Matrix, pins: Sequence[Pin], key: str) -> list[Notice]:
     """Validate a combination in both directions: every row that applies to one of
     its pins must be satisfied by every other pin it names (family members each)."""
-    by_component: dict[str, list[Pin]] = {}
-    for pin in pins:
-        by_component.setdefault(pin.component, []).append(pin)
-    # allows() is inlined below (660,000 calls at 5,000 bundles); its memo is read directly.
-    memo = matrix._allows_memo
     notices: list[Notice] = []
-    for pin in pins:
-        rule, inherited = matrix.rule_for(pin.component, pin.version)
-        if rule is None:
-            rows = matrix.rules.get(pin.component)
-            if rows:
-                listed = ", ".join(str(row.version) for row in rows)
-                notices.append(
+    _check_pins(matrix, pins, key, notices)
+    return notices
+
+
+_VERDICT, _BIT = operator.itemgetter(0), operator.itemgetter(2)
+_SEEN, _FAILING = operator.attrgetter("seen"), operator.attrgetter("failing")
+_COMPONENT, _LEVEL = operator.attrgetter("component"), operator.attrgetter("level")
+
+
+def _check_pins(
+    matrix: Matrix,
+    pins: Sequence[Pin],
+    key: str,
+    notices: list[Notice],
+    pinned: frozenset[str] = frozenset(),
+    uncovered: list[Notice] | None = None,
+) -> None:
+    """:func:`check_pins` into ``notices``; with ``uncovered``, also the components that
+    an applying row names but ``pinned`` (the bundle's components) leaves out.
+
+    The per-bundle steps run through ``map`` over the judge's bit masks (see
+    :mod:`._judge`): at 5,000 bundles a Python-level step per pin is most of the time.
+    """
+    judge = matrix._judge
+    known = list(map(judge.records.get, map(id, pins)))
+    if None in known:
+        records = [judge.record(matrix, pin) for pin in pins]
+    else:
+        records = cast("list[Record]", known)
+    bits = list(map(_BIT, records))
+    mask = functools.reduce(operator.or_, bits, 0)
+    verdicts = list(map(_VERDICT, records))
+    if not all(map(mask.__eq__, map(mask.__and__, map(_SEEN, verdicts)))):
+        for verdict in verdicts:
+            if verdict.seen & mask != mask:
+                judge.judge(matrix, verdict, pins, bits)
+    if mask & judge.special or (uncovered is not None and not judge.named <= pinned):
+        for pin, (verdict, inherited, _, rule) in zip(pins, records):
+            _check_pin(matrix, pin, rule, verdict, inherited, pins, bits, key, notices)
+            if uncovered is not None and rule is not None and not rule.components <= pinned:
+                uncovered.extend(
                     Notice(
                         "warning",
                         key,
-                        f"{pin} has no compatibility row "
-                        f"(compatibility.{pin.component} lists {listed})",
+                        f"{rule.key} ({pin}) requires {constraint.text}, but the bundle "
+                        f"pins no {constraint.component}",
                     )
+                    for constraint in rule.requires
+                    if constraint.component not in pinned
                 )
-            continue
-        if inherited:
-            series = ".".join(str(part) for part in pin.version.release[:2])
+        return
+    failing = map(mask.__and__, map(_FAILING, verdicts))
+    for pin, (verdict, _, _, rule) in itertools.compress(zip(pins, records), failing):
+        assert rule is not None  # a pin without a row fails nothing
+        _errors(pin, rule, verdict, pins, bits, key, notices)
+
+
+def _check_pin(
+    matrix: Matrix,
+    pin: Pin,
+    rule: Rule | None,
+    verdict: Verdict,
+    inherited: bool,
+    pins: Sequence[Pin],
+    bits: Sequence[int],
+    key: str,
+    notices: list[Notice],
+) -> None:
+    """One pin's own notices (no row, an inherited row), then its row's errors."""
+    if rule is None:
+        rows = matrix.rules.get(pin.component)
+        if rows:
+            listed = ", ".join(str(row.version) for row in rows)
             notices.append(
                 Notice(
-                    "info",
+                    "warning",
                     key,
-                    f"{pin} uses the row of {rule.version} ({rule.key}), "
-                    f"inherited within the {series} series",
+                    f"{pin} has no compatibility row "
+                    f"(compatibility.{pin.component} lists {listed})",
                 )
             )
-        for constraint in rule.requires:
-            clause = id(constraint.specifier)
-            for other in by_component.get(constraint.component, ()):
-                # allows(), inlined: this loop runs 660,000 times at 5,000 bundles.
-                allowed = memo.get((clause, id(other.version)))
-                if allowed is None:
-                    allowed = matrix.allows(constraint, other.version)
-                if not allowed:
-                    notices.append(
-                        Notice(
-                            "error",
-                            key,
-                            f"{other} does not satisfy {rule.key}: "
-                            f"{constraint.text} (needs {constraint.expanded}) "
-                            f"required by {pin}",
-                        )
-                    )
-    return notices
+        return
+    if inherited:
+        series = ".".join(str(part) for part in pin.version.release[:2])
+        notices.append(
+            Notice(
+                "info",
+                key,
+                f"{pin} uses the row of {rule.version} ({rule.key}), "
+                f"inherited within the {series} series",
+            )
+        )
+    if verdict.failing:
+        _errors(pin, rule, verdict, pins, bits, key, notices)
+
+
+def _errors(
+    pin: Pin,
+    rule: Rule,
+    verdict: Verdict,
+    pins: Sequence[Pin],
+    bits: Sequence[int],
+    key: str,
+    notices: list[Notice],
+) -> None:
+    failing = verdict.failing
+    for other in itertools.compress(pins, map(failing.__and__, bits)):
+        for constraint in verdict.reasons[id(other)]:
+            notices.append(
+                Notice(
+                    "error",
+                    key,
+                    f"{other} does not satisfy {rule.key}: {constraint.text} "
+                    f"(needs {constraint.expanded}) required by {pin}",
+                )
+            )
 
 
 def check_matrix(matrix: Matrix, today: datetime.date | None = None) -> list[Notice]:
@@ -74,12 +147,18 @@ def check_matrix(matrix: Matrix, today: datetime.date | None = None) -> list[Not
     notices = list(matrix.notes)
     notices.extend(_check_row_names(matrix))
     invalid: set[str] = set()
+    declared = matrix.components.keys()
     for bundle in matrix.bundles.values():
-        found = check_pins(matrix, bundle.pins, bundle.key)
-        if any(notice.level == "error" for notice in found):
+        found: list[Notice] = []
+        uncovered: list[Notice] = []
+        pinned = frozenset(map(_COMPONENT, bundle.pins))
+        _check_pins(matrix, bundle.pins, bundle.key, found, pinned, uncovered)
+        if found and "error" in map(_LEVEL, found):
             invalid.add(bundle.name)
         notices.extend(found)
-        notices.extend(_check_coverage(matrix, bundle))
+        if declared and not pinned <= declared:
+            notices.extend(_undeclared_pins(matrix, bundle))
+        notices.extend(uncovered)
         if bundle.lts_until is not None and bundle.lts_until < today:
             notices.append(
                 Notice(
@@ -144,30 +223,12 @@ def _check_row_names(matrix: Matrix) -> list[Notice]:
     return notices
 
 
-def _check_coverage(matrix: Matrix, bundle: Bundle) -> list[Notice]:
-    """Undeclared names in the bundle, and components that an applying row asks
-    for but the bundle does not pin (the row cannot be checked for them)."""
+def _undeclared_pins(matrix: Matrix, bundle: Bundle) -> list[Notice]:
     notices = []
-    pinned = {pin.component for pin in bundle.pins}
-    if matrix.components and not pinned <= matrix.components.keys():
-        for component in dict.fromkeys(pin.component for pin in bundle.pins):
-            found = _undeclared(matrix, component, f"{bundle.key}.{component}")
-            if found:
-                notices.append(found)
-    for pin in bundle.pins:
-        rule, _ = matrix.rule_for(pin.component, pin.version)
-        if rule is None or rule.components <= pinned:
-            continue
-        for constraint in rule.requires:
-            if constraint.component not in pinned:
-                notices.append(
-                    Notice(
-                        "warning",
-                        bundle.key,
-                        f"{rule.key} ({pin}) requires {constraint.text}, but the bundle "
-                        f"pins no {constraint.component}",
-                    )
-                )
+    for component in dict.fromkeys(pin.component for pin in bundle.pins):
+        found = _undeclared(matrix, component, f"{bundle.key}.{component}")
+        if found:
+            notices.append(found)
     return notices
 
 

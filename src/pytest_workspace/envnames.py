@@ -13,6 +13,7 @@ Pure functions of the matrix: ``check`` and ``ci-matrix`` use them without tox.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -29,6 +30,7 @@ _INTERPRETER = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # parts repeat across thousands of bundle names
 def _part(part: str) -> str:
     if _INTERPRETER.fullmatch(part):
         return f"v{part}"
@@ -41,6 +43,8 @@ def _part(part: str) -> str:
 
 def tox_label(label: str) -> str:
     """A bundle name or upgrade end as a tox-safe piece of an env name."""
+    if "," not in label and ":" not in label:  # a bundle name; check() names thousands
+        return "-".join(map(_part, label.strip().split("-")))
     ends = (item.strip() for item in label.split(","))
     return "__".join(
         "-".join(_part(part) for part in end.replace(":", "-").split("-")) for end in ends
@@ -82,10 +86,14 @@ def _describe(item: Bundle | UpgradePath) -> str:
 
 def collisions(matrix: Matrix) -> list[tuple[str, list[str]]]:
     """Tox env names that two or more matrix entries map to, with those entries."""
-    seen: dict[str, list[str]] = {}
+    seen: dict[str, list[Bundle | UpgradePath]] = {}
     for name, item in _named(matrix):
-        seen.setdefault(name, []).append(_describe(item))
-    return [(name, items) for name, items in seen.items() if len(items) > 1]
+        seen.setdefault(name, []).append(item)
+    return [
+        (name, [_describe(item) for item in items])
+        for name, items in seen.items()
+        if len(items) > 1
+    ]
 
 
 def literal_spellings(matrix: Matrix) -> dict[str, str]:

@@ -19,6 +19,7 @@ from typing import Literal
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from ._judge import Judge
 from ._names import NAME
 from .errors import SelectionError
 
@@ -255,6 +256,7 @@ class Matrix:
     _versions: dict[int, Version] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _judge: Judge = field(default_factory=Judge, init=False, repr=False, compare=False)
 
     # -- lookups -------------------------------------------------------------------
 
