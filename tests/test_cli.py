@@ -323,3 +323,41 @@ def test_bad_lock_timeout_is_one_line(tmp_path: Path, monkeypatch: pytest.Monkey
         "pytest-workspace: error: PYTEST_WORKSPACE_LOCK_TIMEOUT='-1': expected a finite "
         "number of seconds >= 0 (default 900); waits are always bounded\n"
     )
+
+
+def test_help_lists_every_command_and_each_builds_only_its_own(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Only the command being run gets its arguments built (start-up); ``--help`` and
+    an unknown command still list them all, and COMMANDS names each one."""
+    import argparse
+
+    from pytest_workspace.cli import COMMANDS, build_parser
+
+    (commands,) = [
+        action
+        for action in build_parser([])._actions
+        if isinstance(action, argparse._SubParsersAction)
+    ]
+    assert tuple(commands.choices) == COMMANDS
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    for name in COMMANDS:
+        assert f"\n    {name} " in listed
+    for name in COMMANDS:
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        assert f"usage: pytest-workspace {name} " in capsys.readouterr().out
+    assert (
+        build_parser(["--matrix", "env", "check"])
+        .parse_args(["--matrix", "env", "check", "--strict"])
+        .strict
+    )
+    assert (
+        build_parser(["--mat", "x", "env", "b"]).parse_args(["--mat", "x", "env", "b"]).bundle
+        == "b"
+    )
+    with pytest.raises(SystemExit):
+        main(["chek"])
+    assert "invalid choice: 'chek' (choose from 'check', 'bundles'" in capsys.readouterr().err

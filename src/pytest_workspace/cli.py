@@ -55,7 +55,64 @@ def _today(text: str) -> datetime.date:
 # -- parser ------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Unbuilt:
+    """Stands in for the parser of a command this invocation does not run: argparse's
+    cost per argument (a formatter, gettext lookups) is most of the start-up, so only
+    the chosen command's arguments are built; the others are listed by name and help."""
+
+    def __getattr__(self, name: str) -> Callable[..., _Unbuilt]:
+        return self._ignore
+
+    def _ignore(self, *args: object, **kwargs: object) -> _Unbuilt:
+        return self
+
+
+_UNBUILT: argparse.ArgumentParser = _Unbuilt()  # type: ignore[assignment]
+
+
+#: every command; when one of them is run, the others are not even listed
+COMMANDS = (
+    "check",
+    "bundles",
+    "show",
+    "ci-matrix",
+    "report",
+    "lock",
+    "env",
+    "cache",
+    "workspace",
+    "bundle",
+)
+_CACHE_HELP = "list or prune cached envs"
+
+
+def _list(commands: Any, name: str, help: str, wanted: str | None) -> None:
+    """List a command that this invocation does not run, for ``--help`` and for the
+    error on an unknown one."""
+    if wanted not in COMMANDS:
+        commands.add_parser(name, help=help)
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` (the first positional; ``--matrix`` and its
+    abbreviations take a value), or None."""
+    takes_value = False
+    for arg in argv:
+        if takes_value:
+            takes_value = False
+        elif arg == "--":
+            return None
+        elif arg.startswith("-"):
+            takes_value = len(arg) > 2 and "--matrix".startswith(arg)
+        else:
+            return arg
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``: the command it names is built in full, the others are
+    only listed (see :class:`_Unbuilt`)."""
+    wanted = _command_in(sys.argv[1:] if argv is None else argv)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--matrix",
@@ -74,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, handler: str, help: str) -> argparse.ArgumentParser:
+        if name != wanted:
+            _list(commands, name, help, wanted)
+            return _UNBUILT
         sub = commands.add_parser(name, parents=[common], help=help, description=help)
         sub.set_defaults(handler=handler)
         return sub
@@ -166,7 +226,16 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--rebuild", action="store_true", help="ignore a cached env")
     _build_options(env)
 
-    cache = commands.add_parser("cache", help="list or prune cached envs")
+    if wanted == "cache":
+        _cache_commands(commands.add_parser("cache", help=_CACHE_HELP), common)
+    else:
+        _list(commands, "cache", _CACHE_HELP, wanted)
+    _workspace_commands(commands, common, wanted)
+    _bundle_commands(commands, common, wanted)
+    return parser
+
+
+def _cache_commands(cache: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     cache_commands = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
     listing = cache_commands.add_parser("list", parents=[common], help="list cached envs")
     listing.set_defaults(handler="cache_list")
@@ -176,16 +245,21 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--max-size", type=_size, metavar="SIZE", help="e.g. 500M, 2G")
     for sub in (listing, prune):
         sub.add_argument("--cache", type=_path, metavar="DIR", help="the env cache")
-    _workspace_commands(commands, common)
-    _bundle_commands(commands, common)
-    return parser
 
 
 def _group(
-    commands: Any, group: str, help: str, parent: argparse.ArgumentParser, handlers: str
+    commands: Any,
+    group: str,
+    help: str,
+    parent: argparse.ArgumentParser,
+    handlers: str,
+    wanted: str | None,
 ) -> Callable[[str, str], argparse.ArgumentParser]:
     """``pytest-workspace GROUP ACTION``: a function that adds one action, whose handler
-    is ``cmd_GROUP_ACTION`` in the module ``handlers``."""
+    is ``cmd_GROUP_ACTION`` in the module ``handlers`` (nothing unless ``wanted``)."""
+    if group != wanted:
+        _list(commands, group, help, wanted)
+        return lambda name, help: _UNBUILT
     parser = commands.add_parser(group, help=help)
     actions = parser.add_subparsers(dest=f"{group}_command", metavar="ACTION", required=True)
 
@@ -199,7 +273,13 @@ def _group(
     return action
 
 
-def _workspace_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+_WORKSPACE_HELP = "meta-repository: the sibling checkouts"
+
+
+def _workspace_commands(commands: Any, common: argparse.ArgumentParser, wanted: str | None) -> None:
+    if wanted != "workspace":
+        _list(commands, "workspace", _WORKSPACE_HELP, wanted)
+        return
     meta = argparse.ArgumentParser(add_help=False, parents=[common])
     meta.add_argument(
         "--config",
@@ -209,7 +289,12 @@ def _workspace_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "from the current directory upwards)",
     )
     action = _group(
-        commands, "workspace", "meta-repository: the sibling checkouts", meta, "metacommands"
+        commands,
+        "workspace",
+        _WORKSPACE_HELP,
+        meta,
+        "metacommands",
+        wanted,
     )
 
     status = action("status", "one row per sibling: path, git state, version, the bundle's pin")
@@ -242,13 +327,14 @@ def _workspace_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     action("order", "print the siblings in dependency order")
 
 
-def _bundle_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+def _bundle_commands(commands: Any, common: argparse.ArgumentParser, wanted: str | None) -> None:
     action = _group(
         commands,
         "bundle",
         "bundles as releases: new, export, diff, publish",
         common,
         "bundlecommands",
+        wanted,
     )
 
     new = action("new", "check a new bundle against the rows and add it to the matrix file")
@@ -314,7 +400,7 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args, rest = parser.parse_known_args(argv)
     # `bundle new NAME --from B core=3.2.1`: argparse stops taking positionals after an
     # option; COMPONENT=VERSION items may come anywhere.

@@ -141,6 +141,7 @@ class Installer(ABC):
             raise InstallFailed(argv, result.returncode, result.stdout)
 
 
+@functools.cache  # asked twice per run (which installer, then its binary); it stats a lot
 def find_uv() -> str | None:
     """The uv binary: the one the ``uv`` extra installed, else one on PATH."""
     try:
