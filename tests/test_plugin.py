@@ -99,16 +99,36 @@ def test_project_under_test_replaces_its_pin(project: pytest.Pytester, plugin_ca
     make_checkout(project.path)
     project.makepyfile(
         test_local="""
+        import pytest
+
         def test_local(bundle_env):
             assert bundle_env.installed()["pwt-core"] == "1.5.0.dev0"
             assert bundle_env.installed()["pwt-platform"] == "1.0.0"
             # The checkout's own version, not the matrix's pin of core (1.0.0).
             assert bundle_env.pins == {"core": "1.5.0.dev0", "platform": "1.0.0"}
+
+        @pytest.mark.workspace(core=">=1.5.0.dev0")
+        def test_gated_on_the_checkout(bundle):
+            pass
+
+        @pytest.mark.workspace(core="<1.5.0.dev0")
+        def test_gated_on_the_pin(bundle):
+            pass
         """
     )
-    result = run(project, plugin_cache, "--bundle", "old", "test_local.py")
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines([f"workspace: core from local checkout {project.path} (editable)"])
+    xml = project.path / "junit.xml"
+    result = run(
+        project, plugin_cache, "--bundle", "old", "test_local.py", "-rs", f"--junitxml={xml}"
+    )
+    result.assert_outcomes(passed=2, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "workspace: bundle old: core 1.5.0.dev0, platform 1.0.0",
+            f"workspace: core from local checkout {project.path} (editable)",
+            "*bundle old has core 1.5.0.dev0, test needs core <1.5.0.dev0*",
+        ]
+    )
+    assert 'value="core=1.5.0.dev0,platform=1.0.0"' in xml.read_text()
 
 
 def test_source_option_for_any_component(

@@ -4,7 +4,7 @@ pins, ``@pytest.mark.bundles("stable-*")`` limits it to matching bundles."""
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -26,10 +26,13 @@ def register(config: pytest.Config) -> None:
     )
 
 
-def bundle_params(definition: pytest.Function, bundles: Sequence[Bundle]) -> list[Any]:
+def bundle_params(
+    definition: pytest.Function, bundles: Sequence[Bundle], tested: Callable[[Bundle], Bundle]
+) -> list[Any]:
     """One param per selected bundle the ``bundles(...)`` marker lets through, skipped
-    with the reason where ``workspace(...)`` ranges are not met, strict xfail for a bundle
-    declared ``xfail``."""
+    with the reason where ``workspace(...)`` ranges are not met by the bundle as
+    ``tested`` (a checkout at its own version), strict xfail for a bundle declared
+    ``xfail``."""
     chosen = list(bundles)
     patterns = [p for mark in definition.iter_markers("bundles") for p in mark.args]
     if patterns:
@@ -39,7 +42,7 @@ def bundle_params(definition: pytest.Function, bundles: Sequence[Bundle]) -> lis
             return [pytest.param(None, marks=pytest.mark.skip(reason=why), id="no-bundle")]
     requirements = _requirements(definition)
     return [
-        pytest.param(candidate, marks=_marks(candidate, requirements), id=candidate.name)
+        pytest.param(candidate, marks=_marks(tested(candidate), requirements), id=candidate.name)
         for candidate in chosen
     ]
 

@@ -87,6 +87,7 @@ class WorkspaceSession:
         self._workspace: Workspace | None = None
         self._results: Results | None = None
         self._sources: dict[str, dict[str, Any]] | None = None
+        self._tested: dict[str, Bundle] | None = None
         # An empty payload: the controller selected nothing, and neither does a worker.
         worker = getattr(config, "workerinput", {}).get("workspace") or None
         try:
@@ -252,7 +253,7 @@ class WorkspaceSession:
             return [pytest.param(None, marks=pytest.mark.skip(reason=NO_BUNDLE), id="no-bundle")]
         from .markers import bundle_params
 
-        return bundle_params(metafunc.definition, self.selection.bundles)
+        return bundle_params(metafunc.definition, self.selection.bundles, self.tested)
 
     def _upgrade_params(self) -> list[Any]:
         if self.selection is None or not self.selection.upgrades:
@@ -296,7 +297,7 @@ class WorkspaceSession:
                     item.add_marker(mark)
             if isinstance(chosen, Bundle):
                 item.user_properties.append(("workspace_bundle", chosen.name))
-                pins = ",".join(f"{pin.key}={pin.version}" for pin in chosen.pins)
+                pins = ",".join(f"{pin.key}={pin.version}" for pin in self.tested(chosen).pins)
                 item.user_properties.append(("workspace_pins", pins))
             path = params.get("upgrade_path")
             if isinstance(path, UpgradePath):
@@ -333,41 +334,29 @@ class WorkspaceSession:
         )
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        if not self.selection or self.inside is not None:
-            return []  # a whole-suite worker: the controller has said it all
-        workspace = self.workspace()
-        installer = workspace.installer
-        lines = [
-            f"workspace: matrix {self.matrix.path}, installer {installer.name} "
-            f"{installer.version()}, cache {workspace.cache.root}"
-            + (", running environment (--workspace-env current)" if self.mode == "current" else "")
-        ]
-        for chosen in self.selection.bundles:
-            pins = ", ".join(str(pin) for pin in chosen.pins)
-            lines.append(f"workspace: bundle {chosen.name}: {pins}")
-            lines.extend(f"workspace: note: {n}" for n in workspace.resolution_notes(chosen))
-        from .release import diff
+        from .terminal import header
 
-        for path in self.selection.upgrades:
-            moved = [c for c in diff(path.source.pins, path.target.pins) if c.kind != "unchanged"]
-            lines.append(
-                f"workspace: upgrade path {path.id}"
-                + (f" (xfail: {path.xfail})" if path.xfail else "")
-                + (" (ad hoc)" if path.adhoc else "")
-                + (f": {', '.join(str(c) for c in moved)}" if moved else "")
-            )
-        from .siblings import describe_checkout
+        return header(self)
 
-        for component, summary in self.source_summaries().items():
-            git = describe_checkout(summary)
-            where = f"{summary['path']} (editable{'; ' + git if git else ''})"
-            lines.append(f"workspace: {component} from local checkout {where}")
-        lines.extend(f"workspace: {note}" for note in (*self.selection.notes, *self.notes))
-        if self.workers:
-            from .suite import describe
+    def tested(self, bundle: Bundle) -> Bundle:
+        """``bundle`` as tested, for the header, gates and results: a checkout swapped
+        in at its own version (installed, in the running environment; as its project
+        file says, in isolated mode). Whole-suite mode has them in the selection."""
+        if self._tested is None:
+            self._tested = {}
+            selection = self.selection
+            if selection and selection.sources and not self.workers and self.inside is None:
+                from .siblings import checkout_versions
 
-            lines.append(f"workspace: {describe(self.workers)}")
-        return lines
+                installed = None
+                if self.mode == "current":
+                    from .env import read_installed
+
+                    installed = read_installed()
+                for chosen in selection.bundles:
+                    found = checkout_versions(chosen.pins, selection.sources, installed)
+                    self._tested[chosen.name] = chosen.with_versions(found)
+        return self._tested.get(bundle.name, bundle)
 
     def source_summaries(self) -> dict[str, dict[str, Any]]:
         """Each swapped-in checkout with its git branch, commit and dirty flag (read once)."""
@@ -400,7 +389,7 @@ class WorkspaceSession:
             started=self.started,
             finished=time.time(),
             results=list(self.results.tests.values()),
-            bundles={b.name: b.versions() for b in self.selection.bundles},
+            bundles={b.name: self.tested(b).versions() for b in self.selection.bundles},
             upgrades={p.id: (p.source.label, p.target.label) for p in self.selection.upgrades},
             changes={
                 p.id: [c.as_json() for c in diff(p.source.pins, p.target.pins)]
@@ -421,26 +410,9 @@ class WorkspaceSession:
                 stream.write(render_markdown(merged, "pytest-workspace") + "\n")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.selection or hasattr(self.config, "workerinput"):
-            return
-        from .report import summary_lines
+        from .terminal import summary
 
-        lines = summary_lines(
-            list(self.results.tests.values()),
-            [chosen.name for chosen in self.selection.bundles],
-            [path.id for path in self.selection.upgrades],
-            self.results.envs,
-        )
-        if self.workers:
-            # One nodeid per bundle: say which bundle each failure belongs to.
-            lines.extend(
-                f"{result.outcome} in {result.bundle}: {result.nodeid}"
-                for result in self.results.tests.values()
-                if result.outcome in ("failed", "error")
-            )
-        terminalreporter.section("workspace")
-        for line in lines:
-            terminalreporter.write_line(line)
+        summary(self, terminalreporter)
 
     def remember_env(self, record: EnvRecord) -> None:
         self.results.remember_env(record)

@@ -22,16 +22,20 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._names import NAME, normalize
 from .errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from .matrix import Pin
 
 __all__ = [
     "CONFIG_NAMES",
     "MetaRepository",
     "Sibling",
     "SiblingState",
+    "checkout_versions",
     "find_config",
     "inspect",
     "load_config",
@@ -235,6 +239,25 @@ def read_project(path: Path) -> Project:
         dependencies=tuple(d for d in dependencies if isinstance(d, str)),
         requires_python=project.get("requires-python"),
     )
+
+
+def checkout_versions(
+    pins: Sequence[Pin], sources: Mapping[str, Path], installed: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The versions of the checkouts that replace some of ``pins`` (normalised
+    distribution name to version): as ``installed`` says (normalised name to version)
+    when given, else as the checkout's pyproject.toml (or VERSION file) does; a checkout
+    whose version only its build knows is left out."""
+    found: dict[str, str] = {}
+    for pin in pins:
+        path = sources.get(pin.key) or sources.get(pin.component)
+        if path is None:
+            continue
+        name = normalize(pin.distribution)
+        version = installed.get(name) if installed is not None else read_project(path).version
+        if version:
+            found[name] = version
+    return found
 
 
 def _dynamic_version(path: Path) -> str | None:

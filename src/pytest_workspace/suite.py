@@ -124,21 +124,15 @@ def enter(session: WorkspaceSession, name: str) -> Selection:
     """A worker: this process runs in bundle ``name``'s env, so it is running-environment
     mode for that one bundle (checked like it), upgrade paths aside (they build envs of
     their own, once, in an isolated run)."""
-    from ._names import normalize
     from .env import read_installed
+    from .siblings import checkout_versions
 
     assert session.selection is not None
     chosen = next(b for b in session.selection.bundles if b.name == name)
     sources = session.selection.sources
     session.workspace().check_current(chosen, sources=sources)
     # Gates, properties and fixtures see the checkout at the version it installed as.
-    sourced = {
-        normalize(pin.distribution)
-        for pin in chosen.pins
-        if pin.key in sources or pin.component in sources
-    }
-    found = {name: v for name, v in read_installed().items() if name in sourced}
-    chosen = chosen.with_versions(found)
+    chosen = chosen.with_versions(checkout_versions(chosen.pins, sources, read_installed()))
     return dataclasses.replace(session.selection, bundles=(chosen,), upgrades=())
 
 

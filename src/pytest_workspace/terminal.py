@@ -1,0 +1,76 @@
+"""What a run prints: the header lines before the tests and the ``workspace`` section
+of the terminal summary after them (plugin side; the session holds the state)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .session import WorkspaceSession
+
+__all__ = ["header", "summary"]
+
+
+def header(session: WorkspaceSession) -> list[str]:
+    selection = session.selection
+    if not selection or session.inside is not None:
+        return []  # a whole-suite worker: the controller has said it all
+    workspace = session.workspace()
+    installer = workspace.installer
+    current = ", running environment (--workspace-env current)"
+    lines = [
+        f"workspace: matrix {session.matrix.path}, installer {installer.name} "
+        f"{installer.version()}, cache {workspace.cache.root}"
+        + (current if session.mode == "current" else "")
+    ]
+    for chosen in selection.bundles:
+        # The pins as tested: a checkout swapped in at its own version.
+        pins = ", ".join(str(pin) for pin in session.tested(chosen).pins)
+        lines.append(f"workspace: bundle {chosen.name}: {pins}")
+        lines.extend(f"workspace: note: {n}" for n in workspace.resolution_notes(chosen))
+    from .release import diff
+
+    for path in selection.upgrades:
+        moved = [c for c in diff(path.source.pins, path.target.pins) if c.kind != "unchanged"]
+        lines.append(
+            f"workspace: upgrade path {path.id}"
+            + (f" (xfail: {path.xfail})" if path.xfail else "")
+            + (" (ad hoc)" if path.adhoc else "")
+            + (f": {', '.join(str(c) for c in moved)}" if moved else "")
+        )
+    from .siblings import describe_checkout
+
+    for component, found in session.source_summaries().items():
+        git = describe_checkout(found)
+        where = f"{found['path']} (editable{'; ' + git if git else ''})"
+        lines.append(f"workspace: {component} from local checkout {where}")
+    lines.extend(f"workspace: {note}" for note in (*selection.notes, *session.notes))
+    if session.workers:
+        from .suite import describe
+
+        lines.append(f"workspace: {describe(session.workers)}")
+    return lines
+
+
+def summary(session: WorkspaceSession, terminalreporter: Any) -> None:
+    if not session.selection or hasattr(session.config, "workerinput"):
+        return
+    from .report import summary_lines
+
+    results = session.results
+    lines = summary_lines(
+        list(results.tests.values()),
+        [chosen.name for chosen in session.selection.bundles],
+        [path.id for path in session.selection.upgrades],
+        results.envs,
+    )
+    if session.workers:
+        # One nodeid per bundle: say which bundle each failure belongs to.
+        lines.extend(
+            f"{result.outcome} in {result.bundle}: {result.nodeid}"
+            for result in results.tests.values()
+            if result.outcome in ("failed", "error")
+        )
+    terminalreporter.section("workspace")
+    for line in lines:
+        terminalreporter.write_line(line)
