@@ -238,3 +238,38 @@ def test_source_none_runs_the_suite_against_the_release(
     result = run_suite(component, plugin_cache, "--bundle=all", "--workspace-source=none")
     result.assert_outcomes(passed=2)
     assert "from local checkout" not in result.stdout.str()
+
+
+BREAK_OLD_ENV = """
+import os
+
+from pytest_workspace import workspace
+from pytest_workspace.errors import WorkspaceError
+
+# As if bundle old's env had changed under the controller's feet: its workers' own
+# check of the env fails (the controller's, in a process without the variable, passes).
+if os.environ.get("PYTEST_WORKSPACE_BUNDLE") == "old":
+    def check_current(self, bundle, *, sources=None):
+        raise WorkspaceError("the running environment does not hold bundle old: tampered")
+
+    workspace.Workspace.check_current = check_current
+"""
+
+
+def test_a_worker_whose_env_fails_its_check_says_so_in_one_line(
+    component: pytest.Pytester, plugin_cache: Path
+) -> None:
+    # Raised in the worker, the error used to crash it, and xdist restarted it forever.
+    (component.path / "conftest.py").write_text(BREAK_OLD_ENV)
+    result = run_suite(component, plugin_cache, "--bundle=all", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(
+        [
+            "old          0       0        0  *",
+            "new          6       0        0  *",
+            "error: bundle old ran nothing: the running environment does not hold bundle old: "
+            "tampered",
+        ]
+    )
+    assert "crashed" not in result.stdout.str()
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()

@@ -88,6 +88,10 @@ class WorkspaceSession:
         self._results: Results | None = None
         self._sources: dict[str, dict[str, Any]] | None = None
         self._tested: dict[str, Bundle] | None = None
+        #: whole-suite mode: why this worker's env failed its check (it runs nothing),
+        #: or on the controller, each such bundle's reason
+        self.broken: str | None = None
+        self.broken_bundles: dict[str, str] = {}
         # An empty payload: the controller selected nothing, and neither does a worker.
         worker = getattr(config, "workerinput", {}).get("workspace") or None
         try:
@@ -142,8 +146,13 @@ class WorkspaceSession:
         if worker is not None and worker.get("inside"):
             from .suite import enter
 
-            self.selection = enter(self, worker["inside"])
             self.mode, self.inside = "current", worker["inside"]
+            try:
+                self.selection = enter(self, worker["inside"])
+            except WorkspaceError as error:
+                # Raised here, it would crash the worker and xdist would restart it
+                # forever; instead it runs nothing and the controller says why.
+                self.broken = str(error)
             return
         workspace.cache  # noqa: B018 - bad cache settings are usage errors, before any test
         if self.mode == "bundle" and worker is None:
@@ -273,7 +282,10 @@ class WorkspaceSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        if not self.selection:
+        if self.broken is not None:
+            self.config.hook.pytest_deselected(items=list(items))
+            items[:] = []
+        if not self.selection or self.broken is not None:
             return
         from .matrix import Bundle, UpgradePath
 
@@ -369,6 +381,10 @@ class WorkspaceSession:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None and self.broken is not None:
+            workeroutput["workspace_broken"] = self.broken
+        if self.broken_bundles:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
         if workeroutput is not None:
             if self._results is not None:
                 workeroutput["workspace_envs"] = {

@@ -245,6 +245,9 @@ class XdistHooks:
         node.workerinput["workspace"] = payload
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
+        broken = getattr(node, "workeroutput", {}).get("workspace_broken")
+        if broken is not None:
+            self.session.broken_bundles[bundle_of(node) or node.gateway.id] = broken
         records = getattr(node, "workeroutput", {}).get("workspace_envs", {})
         if records and not self.session.workers:
             from .results import EnvRecord

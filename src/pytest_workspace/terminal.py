@@ -74,3 +74,5 @@ def summary(session: WorkspaceSession, terminalreporter: Any) -> None:
     terminalreporter.section("workspace")
     for line in lines:
         terminalreporter.write_line(line)
+    for bundle, reason in session.broken_bundles.items():
+        terminalreporter.write_line(f"error: bundle {bundle} ran nothing: {reason}", red=True)
