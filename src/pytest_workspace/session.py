@@ -365,8 +365,9 @@ class WorkspaceSession:
                     from .env import read_installed
 
                     installed = read_installed()
+                pins = [pin for chosen in selection.bundles for pin in chosen.pins]
+                found = checkout_versions(pins, selection.sources, installed)
                 for chosen in selection.bundles:
-                    found = checkout_versions(chosen.pins, selection.sources, installed)
                     self._tested[chosen.name] = chosen.with_versions(found)
         return self._tested.get(bundle.name, bundle)
 

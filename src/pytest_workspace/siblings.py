@@ -249,12 +249,18 @@ def checkout_versions(
     when given, else as the checkout's pyproject.toml (or VERSION file) does; a checkout
     whose version only its build knows is left out."""
     found: dict[str, str] = {}
+    read: dict[Path, str | None] = {}  # each checkout's project file once
     for pin in pins:
         path = sources.get(pin.key) or sources.get(pin.component)
         if path is None:
             continue
         name = normalize(pin.distribution)
-        version = installed.get(name) if installed is not None else read_project(path).version
+        if installed is not None:
+            version = installed.get(name)
+        else:
+            if path not in read:
+                read[path] = read_project(path).version
+            version = read[path]
         if version:
             found[name] = version
     return found
