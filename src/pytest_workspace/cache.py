@@ -18,13 +18,13 @@ import json
 import math
 import os
 import stat
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._cachedir import SHARED_ENV, default_root
 from ._paths import python_in
 from .errors import EnvError, LockTimeout, UntrustedCacheError, WorkspaceError
 from .manifest import MANIFEST, Manifest, integrity_files, unshared_size, write_atomic
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CacheEntry", "EnvCache", "Manifest", "default_cache_root"]
 
-CACHE_ENV = "PYTEST_WORKSPACE_CACHE"
-SHARED_ENV = "PYTEST_WORKSPACE_SHARED_CACHE"
 DEFAULT_LOCK_TIMEOUT = 900.0
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -50,16 +48,7 @@ CACHEDIR_TAG = (
 
 def default_cache_root(environ: Mapping[str, str] | None = None) -> Path:
     """``$PYTEST_WORKSPACE_CACHE``, else the platform's user cache directory."""
-    environ = os.environ if environ is None else environ
-    if environ.get(CACHE_ENV):
-        return Path(environ[CACHE_ENV]).expanduser().absolute()
-    if sys.platform == "win32":
-        base = Path(environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-        return base / "pytest-workspace" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "pytest-workspace"
-    base = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "pytest-workspace"
+    return Path(default_root(environ))
 
 
 def lock_timeout(environ: Mapping[str, str] | None = None) -> float:
@@ -392,6 +381,10 @@ class EnvCache:
             except (LockTimeout, InUse):
                 continue
             removed.append(entry)
+        if removed:
+            from ._memo import forget
+
+            forget(str(self.root))
         return removed
 
 

@@ -2,18 +2,19 @@
 
 Exit codes: 0 ok, 1 findings (an invalid matrix, failed tests), 2 usage or input
 errors. A user error is printed as one line without a traceback unless ``--debug`` is
-given. Only argparse is imported here; :mod:`.commands` holds the handlers.
+given. Only argparse is imported here (and only once a parser is built: an ``env``
+answered from :mod:`._memo` needs none); :mod:`.commands` holds the handlers.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Callable, Sequence
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     import datetime
+    from collections.abc import Callable, Sequence
     from pathlib import Path
     from typing import Any
 
@@ -32,6 +33,8 @@ def _size(text: str) -> int:
 
     match = re.match(r"^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$", text.strip(), re.IGNORECASE)
     if not match:
+        import argparse
+
         raise argparse.ArgumentTypeError(f"expected a size like 500M or 2G, got {text!r}")
     power = " KMGT".index(match.group(2).upper() or " ")
     return int(float(match.group(1)) * 1024**power)
@@ -49,6 +52,8 @@ def _today(text: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
+        import argparse
+
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
 
 
@@ -112,6 +117,8 @@ def _command_in(argv: Sequence[str]) -> str | None:
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser for ``argv``: the command it names is built in full, the others are
     only listed (see :class:`_Unbuilt`)."""
+    import argparse
+
     wanted = _command_in(sys.argv[1:] if argv is None else argv)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -280,6 +287,8 @@ def _workspace_commands(commands: Any, common: argparse.ArgumentParser, wanted: 
     if wanted != "workspace":
         _list(commands, "workspace", _WORKSPACE_HELP, wanted)
         return
+    import argparse
+
     meta = argparse.ArgumentParser(add_help=False, parents=[common])
     meta.add_argument(
         "--config",
@@ -400,8 +409,16 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _command_in(argv) == "env":
+        from ._memo import replay
+
+        remembered = replay(argv)
+        if remembered is not None:
+            return remembered
     parser = build_parser(argv)
     args, rest = parser.parse_known_args(argv)
+    args.argv = argv
     # `bundle new NAME --from B core=3.2.1`: argparse stops taking positionals after an
     # option; COMPONENT=VERSION items may come anywhere.
     items = all("=" in item and not item.startswith("-") for item in rest)

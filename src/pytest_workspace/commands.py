@@ -239,18 +239,20 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_env(args: argparse.Namespace) -> int:
     core = workspace(args)
+    notes = []
     if args.combination:
         bundle, problems = core.combination(args.combination)
-        for notice in problems:
-            print(f"{notice.level}: {notice}", file=sys.stderr)
+        notes += [f"{notice.level}: {notice}" for notice in problems]
         if args.strict and problems:
+            print(*notes, sep="\n", file=sys.stderr)
             return FINDINGS
     elif args.bundle:
         bundle = core.matrix.bundle(args.bundle)
     else:
         raise SelectionError("env needs a BUNDLE or --combination SPEC")
-    for note in core.resolution_notes(bundle):
-        print(f"note: {note}", file=sys.stderr)
+    notes += [f"note: {note}" for note in core.resolution_notes(bundle)]
+    if notes:
+        print(*notes, sep="\n", file=sys.stderr)
     started = time.perf_counter()
     env = core.env(bundle, rebuild_before=time.time() if args.rebuild else None)
     what = "built" if env.fresh else "reused"
@@ -260,6 +262,10 @@ def cmd_env(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     print(env.path)
+    if not args.rebuild:
+        from ._memo import remember
+
+        remember(args.argv, core, bundle, env, notes)
     return OK
 
 

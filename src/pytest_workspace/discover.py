@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import MatrixNotFound
 
-__all__ = ["DEFAULT_LOCATIONS", "MATRIX_ENV", "find_matrix"]
+__all__ = ["DEFAULT_LOCATIONS", "MATRIX_ENV", "find_matrix", "matrix_candidates"]
 
 DEFAULT_LOCATIONS = ("versions.toml", "version-management/versions.toml")
 MATRIX_ENV = "PYTEST_WORKSPACE_MATRIX"
@@ -26,16 +26,13 @@ def find_matrix(
     first of ``versions.toml`` and ``version-management/versions.toml`` under rootdir
     (then under each directory of ``also``)."""
     environ = os.environ if environ is None else environ
-    rootdir = rootdir or Path.cwd()
-    given = explicit or environ.get(MATRIX_ENV)
-    if given:
-        path = Path(os.path.normpath((rootdir / Path(given)).absolute()))
+    candidates = matrix_candidates(explicit, rootdir=rootdir, environ=environ, also=also)
+    if explicit or environ.get(MATRIX_ENV):
+        (path,) = candidates
         if not path.is_file():
             origin = "" if explicit else f" (from ${MATRIX_ENV})"
             raise MatrixNotFound(f"matrix file not found: {path}{origin}")
         return path
-    roots = [rootdir, *(root for root in also if root != rootdir)]
-    candidates = [root / location for root in roots for location in DEFAULT_LOCATIONS]
     for candidate in candidates:
         if candidate.is_file():
             return candidate.absolute()
@@ -43,6 +40,23 @@ def find_matrix(
     raise MatrixNotFound(
         f"no matrix file found; looked for {looked} (pass {hint} or set {MATRIX_ENV})"
     )
+
+
+def matrix_candidates(
+    explicit: str | os.PathLike[str] | None = None,
+    *,
+    rootdir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    also: Sequence[Path] = (),
+) -> list[Path]:
+    """Every path :func:`find_matrix` may look at, in its order (the first file wins)."""
+    environ = os.environ if environ is None else environ
+    rootdir = rootdir or Path.cwd()
+    given = explicit or environ.get(MATRIX_ENV)
+    if given:
+        return [Path(os.path.normpath((rootdir / Path(given)).absolute()))]
+    roots = [rootdir, *(root for root in also if root != rootdir)]
+    return [root / location for root in roots for location in DEFAULT_LOCATIONS]
 
 
 def pytest_ini_matrix(rootdir: Path) -> str | None:

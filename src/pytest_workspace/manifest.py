@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._cachedir import MANIFEST
 from ._paths import python_in, site_packages
 
 __all__ = ["MANIFEST", "SCHEMA", "Manifest", "integrity_files", "unshared_size", "write_atomic"]
 
-MANIFEST = "pytest-workspace.json"
 SCHEMA = 2
 
 

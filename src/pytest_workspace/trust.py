@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from ._cachedir import why_untrusted
 from .errors import EnvError, LockTimeout, UntrustedCacheError
 from .manifest import MANIFEST
 
@@ -41,19 +42,9 @@ def check_trusted(path: Path, what: str, info: os.stat_result | None = None) -> 
     the group or others, or a symlink."""
     if sys.platform == "win32":
         return
-    info = info or os.lstat(path)
-    if stat.S_ISLNK(info.st_mode):
-        raise UntrustedCacheError(f"refusing {what} {path}: it is a symlink")
-    if info.st_uid not in (os.geteuid(), 0):
-        raise UntrustedCacheError(
-            f"refusing {what} {path}: it is owned by uid {info.st_uid}, not by you "
-            f"(uid {os.geteuid()}); an env runs code, so the cache trusts only your files"
-        )
-    if info.st_mode & 0o022:
-        raise UntrustedCacheError(
-            f"refusing {what} {path}: it is writable by others (mode "
-            f"{stat.S_IMODE(info.st_mode):o}); run chmod go-w on it, or use a cache of your own"
-        )
+    why = why_untrusted(info or os.lstat(path))
+    if why is not None:
+        raise UntrustedCacheError(f"refusing {what} {path}: {why}")
 
 
 @contextlib.contextmanager

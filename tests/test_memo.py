@@ -1,0 +1,157 @@
+"""``pytest-workspace env`` answers a repeated cache hit from its record (``_memo``):
+the same answer as the slow path, or the slow path itself whenever an input changed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+MATRIX = """
+[index]
+find-links = [{links!r}]
+[bundles.b]
+pwt-core = "{core}"
+"""
+
+
+class Cli:
+    """Runs ``env`` as a user does and tells whether the matrix was loaded at all."""
+
+    def __init__(self, cache: Path) -> None:
+        self.cache = cache
+
+    def env(
+        self, cwd: Path, *argv: str, environ: Mapping[str, str] | None = None
+    ) -> tuple[str, str, bool]:
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "pytest_workspace", "env", *argv],
+            cwd=cwd,
+            env={**os.environ, "PYTEST_WORKSPACE_CACHE": str(self.cache), **(environ or {})},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        said = [line for line in result.stderr.splitlines() if not line.startswith("import ")]
+        loaded = "pytest_workspace._load" in result.stderr
+        return result.stdout.splitlines()[-1], "\n".join(said), loaded
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path / "cache")
+
+
+def test_a_repeated_hit_is_answered_without_loading_the_matrix(
+    cli: Cli, tmp_path: Path, wheelhouse: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    matrix = project / "versions.toml"
+    matrix.write_text(MATRIX.format(links=str(wheelhouse), core="1.0.0"))
+
+    first, said, loaded = cli.env(project, "b", "--offline")
+    assert loaded
+    assert said.startswith("built env b")
+    again, said, loaded = cli.env(project, "b", "--offline")
+    assert (again, loaded) == (first, False)
+    assert said.startswith("reused env b with uv in")
+    assert Path(first, "lib").is_dir()
+
+    # The matrix changes: the slow path answers, with the new env.
+    matrix.write_text(MATRIX.format(links=str(wheelhouse), core="1.1.0"))
+    newer, said, loaded = cli.env(project, "b", "--offline")
+    assert loaded
+    assert newer != first
+    assert said.startswith("built env b")
+    assert cli.env(project, "b", "--offline")[::2] == (newer, False)
+
+    # A resolution variable enters the env's key, so it must miss the record too.
+    varied, _, loaded = cli.env(project, "b", "--offline", environ={"UV_PRERELEASE": "allow"})
+    assert loaded
+    assert varied != newer
+    # One record per command line and directory: back in the first environment, the
+    # slow path answers once (the same env), then the record again.
+    assert cli.env(project, "b", "--offline")[::2] == (newer, True)
+    assert cli.env(project, "b", "--offline")[::2] == (newer, False)
+
+    # --rebuild always rebuilds.
+    rebuilt, said, loaded = cli.env(project, "b", "--offline", "--rebuild")
+    assert (rebuilt, loaded) == (newer, True)
+    assert said.startswith("built env b")
+
+    # A damaged env is not reused from the record: the slow path rebuilds it.
+    manifest = Path(newer, "pytest-workspace.json")
+    listed = next(Path(newer, "lib").glob("python*/site-packages/pwt_core"))
+    subprocess.run(["rm", "-r", str(listed)], check=True)
+    repaired, said, loaded = cli.env(project, "b", "--offline")
+    assert (repaired, loaded) == (newer, True)
+    assert said.startswith("built env b")
+    assert manifest.is_file()
+
+
+def test_a_matrix_found_first_in_a_new_place_is_not_missed(
+    cli: Cli, tmp_path: Path, wheelhouse: Path
+) -> None:
+    project = tmp_path / "project"
+    (project / "version-management").mkdir(parents=True)
+    deeper = project / "version-management" / "versions.toml"
+    deeper.write_text(MATRIX.format(links=str(wheelhouse), core="1.0.0"))
+    first, _, _ = cli.env(project, "b", "--offline")
+    assert cli.env(project, "b", "--offline")[::2] == (first, False)
+
+    # versions.toml at the root comes first in discovery; it did not exist before.
+    (project / "versions.toml").write_text(MATRIX.format(links=str(wheelhouse), core="1.1.0"))
+    other, _, loaded = cli.env(project, "b", "--offline")
+    assert loaded
+    assert other != first
+    # Another working directory is another command: its own record.
+    elsewhere, _, loaded = cli.env(project / "version-management", "b", "--offline")
+    assert (elsewhere, loaded) == (first, True)
+
+
+def test_a_record_someone_else_could_write_is_ignored(
+    cli: Cli, tmp_path: Path, wheelhouse: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "versions.toml").write_text(MATRIX.format(links=str(wheelhouse), core="1.0.0"))
+    first, _, _ = cli.env(project, "b", "--offline")
+    (record,) = (cli.cache / "resolved").iterdir()
+    assert record.stat().st_mode & 0o077 == 0
+
+    record.chmod(0o666)
+    assert cli.env(project, "b", "--offline")[::2] == (first, True)
+    # The slow path wrote a private record again, which is then used.
+    assert record.stat().st_mode & 0o077 == 0
+    assert cli.env(project, "b", "--offline")[::2] == (first, False)
+
+    # A record pointing at an env that is not a complete env of that key is not trusted.
+    record.write_text(record.read_text().replace(Path(first).name, "0" * 20))
+    record.chmod(0o600)
+    assert cli.env(project, "b", "--offline")[::2] == (first, True)
+
+
+def test_prune_forgets_the_records(cli: Cli, tmp_path: Path, wheelhouse: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "versions.toml").write_text(MATRIX.format(links=str(wheelhouse), core="1.0.0"))
+    first, _, _ = cli.env(project, "b", "--offline")
+    assert [path.suffix for path in (cli.cache / "resolved").iterdir()] == [".json"]
+    pruned = subprocess.run(
+        [sys.executable, "-m", "pytest_workspace", "cache", "prune", "--max-size", "0"],
+        env={**os.environ, "PYTEST_WORKSPACE_CACHE": str(cli.cache)},
+        capture_output=True,
+        check=True,
+    )
+    assert pruned.returncode == 0
+    assert not Path(first).exists()
+    assert list((cli.cache / "resolved").iterdir()) == []
+    again, said, loaded = cli.env(project, "b", "--offline")
+    assert (again, loaded) == (first, True)
+    assert said.startswith("built env b")
