@@ -655,3 +655,39 @@ def test_resolution_variables_enter_the_cache_key(
     monkeypatch.setenv("UV_CACHE_DIR", "/elsewhere")  # how, not what: same env
     monkeypatch.delenv(variable)
     assert spec_for(pwt_matrix, "old", index=offline).key(identity) == before
+
+
+def test_the_manifest_table_is_the_manifest_class() -> None:
+    """Parsing (``_cachedir.FIELDS``, import-light for ``cache list``) and the
+    ``Manifest`` class describe the same keys, types and defaults."""
+    import dataclasses
+
+    from pytest_workspace._cachedir import FIELDS
+    from pytest_workspace.manifest import Manifest
+
+    fields = dataclasses.fields(Manifest)
+    assert [field.name.replace("_", "-") for field in fields] == list(FIELDS)
+    for field in fields:
+        kind, default = FIELDS[field.name.replace("_", "-")]
+        assert default == (... if field.default is dataclasses.MISSING else field.default)
+        first = kind[0] if isinstance(kind, tuple) else kind
+        assert field.type.split(" | ")[0].split("[")[0] == first.__name__
+
+
+def test_cache_list_reads_manifests_without_the_cache_machinery(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    cache = EnvCache(tmp_path / "cache")
+    env = cache.get(spec_for(pwt_matrix, "old", index=offline), "uv")
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pytest_workspace", "cache", "list"],
+        env={**os.environ, "PYTEST_WORKSPACE_CACHE": str(cache.root)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (line,) = result.stdout.splitlines()[1:]
+    assert line.split()[:3] == [env.path.name, "old", "uv"]
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
+    assert "pytest_workspace._cachedir" in imported
+    assert not imported & {"pytest_workspace.cache", "pytest_workspace.manifest", "dataclasses"}

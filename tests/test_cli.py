@@ -317,7 +317,7 @@ def test_cli_env_and_cache(pwt_matrix: Matrix, wheelhouse: Path, tmp_path: Path)
 
 def test_bad_lock_timeout_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_WORKSPACE_LOCK_TIMEOUT", "-1")
-    result = run_cli("cache", "list", "--cache", str(tmp_path / "c"))
+    result = run_cli("cache", "prune", "--older-than", "1", "--cache", str(tmp_path / "c"))
     assert result.returncode == 2
     assert result.stderr == (
         "pytest-workspace: error: PYTEST_WORKSPACE_LOCK_TIMEOUT='-1': expected a finite "

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._cachedir import SHARED_ENV, default_root
+from ._cachedir import SHARED_ENV, default_root, scan
 from ._paths import python_in
 from .errors import EnvError, LockTimeout, UntrustedCacheError, WorkspaceError
 from .manifest import MANIFEST, Manifest, integrity_files, unshared_size, write_atomic
@@ -320,36 +320,19 @@ class EnvCache:
 
     def entries(self) -> list[CacheEntry]:
         """Every env directory, read from manifests only (sizes were measured at build)."""
-        try:
-            paths = sorted(self.envs_dir.iterdir())
-        except OSError:
-            return []
-        entries = []
-        for path in paths:
-            try:
-                info = os.lstat(path)
-            except OSError:
-                continue
-            if not stat.S_ISDIR(info.st_mode):
-                continue
-            manifest = Manifest.read(path)
-            try:
-                last_used = (path / MANIFEST).stat().st_mtime
-            except OSError:
-                last_used = info.st_mtime
-            entries.append(
-                CacheEntry(
-                    key=path.name,
-                    path=path,
-                    label=manifest.label if manifest else "(incomplete build)",
-                    pins=dict(manifest.pins) if manifest else {},
-                    installer=manifest.installer if manifest else "?",
-                    size=manifest.size if manifest else 0,
-                    last_used=last_used,
-                    complete=manifest is not None and manifest.key == path.name,
-                )
+        return [
+            CacheEntry(
+                key=key,
+                path=self.envs_dir / key,
+                label=values["label"] if values else "(incomplete build)",
+                pins=dict(values["pins"]) if values else {},
+                installer=values["installer"] if values else "?",
+                size=values["size"] if values else 0,
+                last_used=last_used,
+                complete=values is not None,
             )
-        return entries
+            for key, values, last_used in scan(str(self.root))
+        ]
 
     def prune(
         self,

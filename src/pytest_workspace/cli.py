@@ -245,13 +245,13 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def _cache_commands(cache: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     cache_commands = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
     listing = cache_commands.add_parser("list", parents=[common], help="list cached envs")
-    listing.set_defaults(handler="cache_list")
+    listing.set_defaults(handler="cache_list", handlers="cachecommands")
     prune = cache_commands.add_parser("prune", parents=[common], help="remove cached envs")
-    prune.set_defaults(handler="cache_prune")
+    prune.set_defaults(handler="cache_prune", handlers="cachecommands")
     prune.add_argument("--older-than", type=float, metavar="DAYS")
     prune.add_argument("--max-size", type=_size, metavar="SIZE", help="e.g. 500M, 2G")
     for sub in (listing, prune):
-        sub.add_argument("--cache", type=_path, metavar="DIR", help="the env cache")
+        sub.add_argument("--cache", metavar="DIR", help="the env cache")
 
 
 def _group(

@@ -8,8 +8,11 @@ these classes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    # Annotations only: the CLI imports this module on every run, pathlib costs more.
+    from collections.abc import Iterable
+    from pathlib import Path
 
 
 class WorkspaceError(Exception):

@@ -14,14 +14,11 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ._cachedir import MANIFEST
+from ._cachedir import MANIFEST, SCHEMA, parse_manifest
 from ._paths import python_in, site_packages
 
 __all__ = ["MANIFEST", "SCHEMA", "Manifest", "integrity_files", "unshared_size", "write_atomic"]
-
-SCHEMA = 2
 
 
 @dataclass(frozen=True)
@@ -57,21 +54,8 @@ class Manifest:
     @classmethod
     def from_json(cls, text: str) -> Manifest:
         """Parse a manifest; raise ``ValueError`` for anything but this schema, typed."""
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-            raise ValueError("not a manifest of this schema")
-        values: dict[str, Any] = {}
-        for item in _FIELDS:
-            name = item.name.replace("_", "-")
-            if name not in data:
-                if item.default is dataclasses.MISSING:
-                    raise ValueError(f"missing {name!r}")
-                continue
-            value = data[name]
-            if not _is(value, _TYPES[item.name]):
-                raise ValueError(f"{name!r} has the wrong type")
-            values[item.name] = value
-        return cls(**values)
+        values = parse_manifest(text)
+        return cls(**{name.replace("-", "_"): value for name, value in values.items()})
 
     @classmethod
     def read(cls, env: Path) -> Manifest | None:
@@ -84,34 +68,6 @@ class Manifest:
 
 
 _FIELDS = dataclasses.fields(Manifest)
-_TYPES: dict[str, Any] = {item.name: str for item in _FIELDS} | {
-    "pins": dict,
-    "requirements": list,
-    "sources": list,
-    "installed": dict,
-    "files": list,
-    "created_at": float,
-    "build_seconds": float,
-    "private": bool,
-    "size": int,
-    "last_install_seconds": (float, type(None)),
-}
-
-
-def _is(value: Any, kind: Any) -> bool:
-    if kind is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind is dict:
-        return isinstance(value, dict) and all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-        )
-    if kind is list:
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    if isinstance(kind, tuple):
-        return any(_is(value, k) for k in kind)
-    return isinstance(value, kind)
 
 
 def integrity_files(path: Path) -> list[str]:
