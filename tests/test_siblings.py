@@ -376,6 +376,19 @@ def test_sees_the_sibling_checkout(bundle_env):
 """
 
 
+NO_GIT_IN_WORKERS = """
+import pytest_workspace.siblings
+
+
+def pytest_configure(config):
+    if hasattr(config, "workerinput"):
+        def refuse(path):
+            raise AssertionError("a worker asked git about " + str(path))
+
+        pytest_workspace.siblings.checkout_summary = refuse
+"""
+
+
 @pytest.mark.slow
 def test_pytest_swaps_in_the_siblings(
     pytester: pytest.Pytester, tmp_path: Path, remotes: Path, wheelhouse: Path, plugin_cache: Path
@@ -438,6 +451,26 @@ def test_pytest_swaps_in_the_siblings(
         junit.read_text()
     )
     assert run() == (seen, key)  # reused
+    # Under xdist the controller asks git once and hands the answer to the workers.
+    (meta / "conftest.py").write_text(NO_GIT_IN_WORKERS)
+    junit.unlink()
+    pytester.runpytest_subprocess(
+        "-n",
+        "2",
+        f"--junitxml={junit}",
+        "-p",
+        "no:cacheprovider",
+        f"--workspace-cache={plugin_cache}",
+        "--workspace-offline",
+        f"--rootdir={meta}",
+        str(meta / "test_siblings_seen.py"),
+        "--bundle=b",
+        "--workspace-siblings=auto",
+    ).assert_outcomes(passed=1)
+    assert f'name="workspace_sources" value="core={core} (main {commit}, dirty)"' in (
+        junit.read_text()
+    )
+    (meta / "conftest.py").unlink()
     pyproject = core / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text().replace('requires-python = ">=3.9"', 'requires-python = ">=3.8"')

@@ -121,6 +121,7 @@ class WorkspaceSession:
 
         if worker is not None:
             self.started = worker["started"]
+            self._sources = worker.get("sources")
             request = Request.from_payload(worker)
         else:
             rebuild = self.started if config.getoption("workspace_rebuild") else None
@@ -212,6 +213,8 @@ class WorkspaceSession:
             **self.selection.request.to_payload(),
             "started": self.started,
             "matrix": str(self.matrix.path),
+            # git is asked once, here, not by every worker (the answers must agree too).
+            "sources": self.source_summaries(),
         }
 
     # -- envs ------------------------------------------------------------------------------
