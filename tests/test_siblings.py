@@ -417,20 +417,21 @@ def test_pytest_swaps_in_the_siblings(
     report = tmp_path / "report.json"
     junit = tmp_path / "junit.xml"
 
+    argv = (
+        f"--workspace-report={report}",
+        f"--junitxml={junit}",
+        "-p",
+        "no:cacheprovider",
+        f"--workspace-cache={plugin_cache}",
+        "--workspace-offline",
+        f"--rootdir={meta}",
+        str(meta / "test_siblings_seen.py"),
+        "--bundle=b",
+        "--workspace-siblings=auto",
+    )
+
     def run() -> tuple[str, str]:
-        result = pytester.runpytest_subprocess(
-            f"--workspace-report={report}",
-            f"--junitxml={junit}",
-            "-p",
-            "no:cacheprovider",
-            f"--workspace-cache={plugin_cache}",
-            "--workspace-offline",
-            f"--rootdir={meta}",
-            str(meta / "test_siblings_seen.py"),
-            "-s",
-            "--bundle=b",
-            "--workspace-siblings=auto",
-        )
+        result = pytester.runpytest_subprocess(*argv, "-s")
         result.assert_outcomes(passed=1)
         commit = git(core, "rev-parse", "--short", "HEAD")
         line = f"workspace: core from local checkout {core} (editable; main {commit}, dirty)"
@@ -454,19 +455,7 @@ def test_pytest_swaps_in_the_siblings(
     # Under xdist the controller asks git once and hands the answer to the workers.
     (meta / "conftest.py").write_text(NO_GIT_IN_WORKERS)
     junit.unlink()
-    pytester.runpytest_subprocess(
-        "-n",
-        "2",
-        f"--junitxml={junit}",
-        "-p",
-        "no:cacheprovider",
-        f"--workspace-cache={plugin_cache}",
-        "--workspace-offline",
-        f"--rootdir={meta}",
-        str(meta / "test_siblings_seen.py"),
-        "--bundle=b",
-        "--workspace-siblings=auto",
-    ).assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*argv, "-n", "2").assert_outcomes(passed=1)
     assert f'name="workspace_sources" value="core={core} (main {commit}, dirty)"' in (
         junit.read_text()
     )
