@@ -93,9 +93,10 @@ _CACHE_HELP = "list or prune cached envs"
 
 def _list(commands: Any, name: str, help: str, wanted: str | None) -> None:
     """List a command that this invocation does not run, for ``--help`` and for the
-    error on an unknown one."""
+    error on an unknown one. It never parses, so it needs no ``-h`` of its own (each
+    argument costs argparse a formatter and a gettext lookup)."""
     if wanted not in COMMANDS:
-        commands.add_parser(name, help=help)
+        commands.add_parser(name, help=help, add_help=False)
 
 
 def _command_in(argv: Sequence[str]) -> str | None:
