@@ -136,6 +136,13 @@ def test_a_record_someone_else_could_write_is_ignored(
     record.chmod(0o600)
     assert cli.env(project, "b", "--offline")[::2] == (first, True)
 
+    # A manifest the full path would call incomplete (a mistyped field) is not reused.
+    manifest = Path(first, "pytest-workspace.json")
+    manifest.write_text(manifest.read_text().replace('"size": ', '"size": "x", "_": '))
+    again, said, loaded = cli.env(project, "b", "--offline")
+    assert (again, loaded) == (first, True)
+    assert said.startswith("built env b")
+
 
 def test_prune_forgets_the_records(cli: Cli, tmp_path: Path, wheelhouse: Path) -> None:
     project = tmp_path / "project"

@@ -27,7 +27,7 @@ import sys
 import time
 
 from . import __version__
-from ._cachedir import MANIFEST, SHARED_ENV, default_root, why_untrusted
+from ._cachedir import MANIFEST, SHARED_ENV, default_root, parse_manifest, why_untrusted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -208,11 +208,12 @@ def _complete(root: str, key: object) -> str | None:
     with os.fdopen(descriptor, "rb") as stream:
         if why_untrusted(os.fstat(stream.fileno())) is not None:
             return None
-        data = json.loads(stream.read())
-    listed = data.get("files") if isinstance(data, dict) else None
-    if data.get("key") != key or not isinstance(listed, list):
+        # The parser the slow path's Manifest.read uses: a manifest it would call
+        # incomplete is never reused from here either.
+        values = parse_manifest(stream.read())
+    if values["key"] != key:
         return None
-    if not all(isinstance(f, str) and os.path.lexists(os.path.join(path, f)) for f in listed):
+    if not all(os.path.lexists(os.path.join(path, f)) for f in values["files"]):
         return None
     os.utime(manifest)  # last used, for ``cache prune``
     return path
