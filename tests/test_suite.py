@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from pytest_workspace._compat import tomllib
+from pytest_workspace.testenv import PLUGIN_REQUIRES
+
 from .helpers import MATRIX
 from .wheels import add_in_tree_backend, build_wheel, repack_closure
 
@@ -200,6 +203,17 @@ def test_a_break_in_the_checkout_fails_in_every_bundle(
     assert list((plugin_cache / "pycache").rglob("test_platform*.pyc"))
 
 
+def test_the_packed_plugin_requires_what_pyproject_toml_says() -> None:
+    # The plugin's wheel for a bundle's env spells these out instead of reading our
+    # installed metadata at every run; they must not drift apart.
+    from packaging.requirements import Requirement
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    needed = {"pytest", "packaging", "tomli"}
+    assert list(PLUGIN_REQUIRES) == [r for r in declared if Requirement(r).name in needed]
+
+
 def test_without_a_bundle_it_is_a_plain_run(component: pytest.Pytester, plugin_cache: Path) -> None:
     # workspace_env = bundle in the ini, nothing selected: the suite runs here, as is.
     (component.path / "tests" / "test_platform.py").write_text("def test_here():\n    pass\n")
@@ -249,7 +263,7 @@ from pytest_workspace.errors import WorkspaceError
 # As if bundle old's env had changed under the controller's feet: its workers' own
 # check of the env fails (the controller's, in a process without the variable, passes).
 if os.environ.get("PYTEST_WORKSPACE_BUNDLE") == "old":
-    def check_current(self, bundle, *, sources=None):
+    def check_current(self, bundle, **given):
         raise WorkspaceError("the running environment does not hold bundle old: tampered")
 
     workspace.Workspace.check_current = check_current
@@ -273,3 +287,61 @@ def test_a_worker_whose_env_fails_its_check_says_so_in_one_line(
     )
     assert "crashed" not in result.stdout.str()
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+CRASHES_IN_OLD = """
+import os
+
+import pytest
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_numbered(n):
+    if n == 1 and os.environ["PYTEST_WORKSPACE_BUNDLE"] == "old":
+        os._exit(3)  # the worker dies mid-test, as on a segfault
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-worker", "n2"])
+def test_a_worker_that_dies_fails_its_test_in_its_bundle_and_the_rest_still_runs(
+    workers: list[str], component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    (component.path / "tests" / "test_platform.py").write_text(CRASHES_IN_OLD)
+    junit, report = tmp_path / "junit.xml", tmp_path / "results.json"
+    result = run_suite(
+        component,
+        plugin_cache,
+        "--bundle=all",
+        f"--junitxml={junit}",
+        f"--workspace-report={report}",
+        *workers,
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=7, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "worker 'gw*' crashed while running 'tests/test_platform.py::test_numbered?1?' "
+            "in bundle old's env",
+            "old          3       1        0  *",
+            "new          4       0        0  *",
+            "failed in old: tests/test_platform.py::test_numbered?1?*",
+        ]
+    )
+    outcomes = sorted(
+        (test["bundle"], test["nodeid"].rpartition("::")[2], test["outcome"])
+        for test in json.loads(report.read_text())["tests"]
+    )
+    assert [o for o in outcomes if o[0] == "old"] == [
+        ("old", f"test_numbered[{n}]", "failed" if n == 1 else "passed") for n in range(4)
+    ]
+    # JUnit has it (as an error: pytest's junitxml counts any phase but "call" so);
+    # pytest writes properties at a test's teardown, which a crashed test never
+    # reaches, so the message names the bundle.
+    problems = [
+        problem.text or ""
+        for case in ET.parse(junit).getroot().iter("testcase")
+        for problem in [*case.iter("failure"), *case.iter("error")]
+    ]
+    assert [problem.partition("' ")[2] for problem in problems] == [
+        "crashed while running 'tests/test_platform.py::test_numbered[1]' in bundle old's env"
+    ]

@@ -84,8 +84,10 @@ def excerpt(longrepr: str, lines: int = 6) -> str | None:
 
 def classify(when: str, passed: bool, skipped: bool, xfail: bool) -> Outcome | None:
     """One phase of a test (``setup``, ``call``, ``teardown``) as an outcome; None for a
-    phase that says nothing (a passing setup or teardown)."""
-    if when == "call":
+    phase that says nothing (a passing setup or teardown). As pytest counts them, only
+    setup and teardown make errors: pytest-xdist's report of a crashed worker ("???")
+    is a failure."""
+    if when not in ("setup", "teardown"):
         if passed:
             return "xpassed" if xfail else "passed"
         if skipped:

@@ -130,9 +130,10 @@ def enter(session: WorkspaceSession, name: str) -> Selection:
     assert session.selection is not None
     chosen = next(b for b in session.selection.bundles if b.name == name)
     sources = session.selection.sources
-    session.workspace().check_current(chosen, sources=sources)
+    installed = read_installed()  # one scan of the env's metadata serves both
+    session.workspace().check_current(chosen, sources=sources, installed=installed)
     # Gates, properties and fixtures see the checkout at the version it installed as.
-    chosen = chosen.with_versions(checkout_versions(chosen.pins, sources, read_installed()))
+    chosen = chosen.with_versions(checkout_versions(chosen.pins, sources, installed))
     return dataclasses.replace(session.selection, bundles=(chosen,), upgrades=())
 
 
@@ -163,12 +164,16 @@ class BundleScheduling:
         workers: Sequence[Worker],
         session: pytest.Session | None = None,
     ) -> None:
-        from xdist.scheduler import LoadScheduling
+        from xdist.scheduler import EachScheduling, LoadScheduling
 
         self._session = session
         self._groups: dict[str, Any] = {}
         for worker in workers:
-            scheduler = LoadScheduling(config, log)
+            # One worker has nothing to balance: it gets the whole list in one message
+            # (no batches to wait for), and a crashed one is replaced by a worker that
+            # goes on after the test that crashed.
+            kind = EachScheduling if len(worker.specs) == 1 else LoadScheduling
+            scheduler = kind(config, log)
             scheduler.numnodes = len(worker.specs)
             self._groups[worker.bundle] = scheduler
 
@@ -254,6 +259,15 @@ class XdistHooks:
 
             for record in records.values():
                 self.session.results.remember_env(EnvRecord(**record))
+
+    def pytest_handlecrashitem(self, crashitem: str, report: Any, sched: Any) -> None:
+        # The report pytest-xdist makes for a worker that died mid-test has none of the
+        # worker's properties: it gets the bundle of the worker, its message too.
+        bundle = bundle_of(report.node) if self.session.workers else None
+        if bundle is not None:
+            report.user_properties.append(("workspace_bundle", bundle))
+            if isinstance(report.longrepr, str):
+                report.longrepr += f" in bundle {bundle}'s env"
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_getremotemodule(self) -> Any:
