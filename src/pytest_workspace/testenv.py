@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 __all__ = [
+    "PLUGIN_REQUIRES",
     "dependency_group",
     "plugin_wheel",
     "runner_requirements",
@@ -41,14 +42,24 @@ __all__ = [
     "test_requirements",
 ]
 
-#: what pytest-xdist needs on the worker side, at the controller's versions
-RUNNER = ("pytest", "pytest-xdist", "execnet")
-#: of our own requirements, the ones the plugin needs inside a test env (the rest serve
-#: the CLI and the env builder, which never run there)
-_PLUGIN_NEEDS = frozenset({"pytest", "packaging", "tomli"})
+#: what pytest-xdist needs on the worker side, at the controller's versions: each
+#: distribution with the module that says its version
+RUNNER = (("pytest", "pytest"), ("pytest-xdist", "xdist"), ("execnet", "execnet"))
+#: of our requirements in pyproject.toml, the ones the plugin needs inside a test env
+#: (the rest serve the CLI and the env builder, which never run there); written out,
+#: not read from our installed metadata, which costs every run ~30 ms of
+#: importlib.metadata and packaging.requirements (a test keeps the two in step)
+PLUGIN_REQUIRES = ("pytest>=7.4", "packaging>=23.2", "tomli>=2.0; python_version < '3.11'")
 
 
-def _version_of(distribution: str) -> str | None:
+def _version_of(distribution: str, module: str) -> str | None:
+    """The running version of ``distribution``: its module's ``__version__`` when
+    already imported (the controller has all three), else its metadata."""
+    import sys
+
+    version = getattr(sys.modules.get(module), "__version__", None)
+    if isinstance(version, str):
+        return version
     import importlib.metadata
 
     try:
@@ -62,8 +73,8 @@ def runner_requirements(pins: Sequence[Pin]) -> list[str]:
     left to the bundle (testing pytest itself against pluggy, say)."""
     pinned = {normalize(pin.distribution) for pin in pins}
     wanted = []
-    for name in RUNNER:
-        version = _version_of(name)
+    for name, module in RUNNER:
+        version = _version_of(name, module)
         if normalize(name) not in pinned:
             wanted.append(f"{name}=={version}" if version else name)
     return wanted
@@ -150,21 +161,12 @@ def _plugin_files() -> dict[str, bytes]:
 
 
 def _metadata(version: str) -> str:
-    import importlib.metadata
-
-    try:
-        requires = importlib.metadata.requires("pytest-workspace") or []
-    except importlib.metadata.PackageNotFoundError:
-        requires = ["pytest", "packaging", 'tomli; python_version < "3.11"']
-    from packaging.requirements import Requirement
-
-    kept = [text for text in requires if normalize(Requirement(text).name) in _PLUGIN_NEEDS]
     lines = [
         "Metadata-Version: 2.1",
         "Name: pytest-workspace",
         f"Version: {version}",
         "Summary: pytest-workspace's pytest plugin, packed for a bundle's test env",
-        *(f"Requires-Dist: {text}" for text in kept if "extra ==" not in text),
+        *(f"Requires-Dist: {text}" for text in PLUGIN_REQUIRES),
     ]
     return "\n".join(lines) + "\n"
 

@@ -32,7 +32,7 @@ from .spec import (
 
 if TYPE_CHECKING:
     from .cache import EnvCache
-    from .env import Env, Kind, Mismatch
+    from .env import Distributions, Env, Kind, Mismatch
     from .installers import Installer
     from .locks import Lock
 
@@ -400,9 +400,16 @@ class Workspace:
         spec = EnvSpec(label=bundle.name, pins=bundle.pins, python=find_interpreter())
         return Env.current(spec)
 
-    def check_current(self, bundle: Bundle, *, sources: Mapping[str, Path] | None = None) -> None:
+    def check_current(
+        self,
+        bundle: Bundle,
+        *,
+        sources: Mapping[str, Path] | None = None,
+        installed: Distributions | None = None,
+    ) -> None:
         """Raise unless the running environment holds ``bundle``'s pins (the pins that
-        a local source replaces excepted)."""
+        a local source replaces excepted); ``installed`` is what it holds, when the
+        caller has read it already."""
         if sources is None:
             sources = self.sources([bundle])
         sourced = frozenset(
@@ -412,9 +419,11 @@ class Workspace:
         )
         from .env import installed_from, mismatches, read_installed
 
+        if installed is None:
+            installed = read_installed()
         found = [
             f"{problem.pin.key}: {_current(problem)}"
-            for problem in mismatches(bundle.pins, read_installed(), sourced)
+            for problem in mismatches(bundle.pins, installed, sourced)
         ]
         # The checkout must really be the checkout (as devstack's LIBS_FROM_GIT checks):
         # installed from its own path, editable, not a released wheel of the same name.
