@@ -4,6 +4,7 @@ run inside each bundle's env through pytest-xdist, reported per bundle."""
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -345,3 +346,71 @@ def test_a_worker_that_dies_fails_its_test_in_its_bundle_and_the_rest_still_runs
     assert [problem.partition("' ")[2] for problem in problems] == [
         "crashed while running 'tests/test_platform.py::test_numbered[1]' in bundle old's env"
     ]
+
+
+UPGRADE_TEST = """
+import sys
+
+
+def test_upgrade(upgrade_path, record_property):
+    record_property("prefix", sys.prefix)
+    assert upgrade_path.env.installed()["pwt-core"] == "1.0.0"
+    upgrade_path.upgrade()
+    assert upgrade_path.env.installed()["pwt-core"] == "1.1.0"
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-worker", "n2"])
+def test_upgrade_paths_run_once_each_beside_the_bundles(
+    workers: list[str], component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    (component.path / "tests" / "test_upgrade.py").write_text(UPGRADE_TEST)
+    junit, report = tmp_path / "junit.xml", tmp_path / "results.json"
+    result = run_suite(
+        component,
+        plugin_cache,
+        "--bundle=all",
+        "--upgrade-path=all",
+        f"--junitxml={junit}",
+        f"--workspace-report={report}",
+        *workers,
+    )
+    # The bundles' 11 + 1 as before, and the upgrade path once (not once per bundle).
+    result.assert_outcomes(passed=12, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "workspace: upgrade path old:new: *",
+            "workspace: the whole suite runs in each bundle's env *",
+            "workspace: the upgrade-path tests run once per path, in this interpreter (*)",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        ["old          5       0        1  *", "new          6       0        0  *"]
+    )
+    upgrades = [case for case in junit_cases(junit) if case["name"].startswith("test_upgrade")]
+    assert [(c["name"], c["workspace_upgrade_path"]) for c in upgrades] == [
+        ("test_upgrade[old:new]", "old:new")
+    ]
+    # It ran where an isolated run would: in the interpreter running pytest.
+    assert Path(upgrades[0]["prefix"]) == Path(sys.prefix)
+    document = json.loads(report.read_text())
+    paths = [t for t in document["tests"] if t.get("upgrade_path")]
+    assert [(t["upgrade_path"], t["outcome"]) for t in paths] == [("old:new", "passed")]
+
+
+def test_an_upgrade_path_test_the_outer_interpreter_cannot_import_is_an_error(
+    component: pytest.Pytester, plugin_cache: Path
+) -> None:
+    # Its module imports the dependency, which only the bundles' envs hold: the
+    # bundles' workers leave the test to the upgrade-path worker, which cannot import it.
+    (component.path / "tests" / "test_upgrade.py").write_text(f"import pwt_core\n{UPGRADE_TEST}")
+    result = run_suite(component, plugin_cache, "--bundle=all", "--upgrade-path=all")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=11, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "error: upgrade-path test tests/test_upgrade.py::test_upgrade did not run: "
+            f"tests/test_upgrade.py cannot be imported by {sys.executable}: "
+            "ModuleNotFoundError: No module named 'pwt_core'"
+        ]
+    )

@@ -83,6 +83,10 @@ class WorkspaceSession:
         self.workers: list[Worker] = []
         #: whole-suite mode, in a worker: the bundle whose env this process runs in
         self.inside: str | None = None
+        #: whole-suite mode: the xdist specs of the workers that run the upgrade paths
+        #: (the controller), or whether there are such workers (a worker)
+        self.upgraders: tuple[str, ...] = ()
+        self.upgrades_apart = False
         self.notes: list[str] = []
         self._workspace: Workspace | None = None
         self._results: Results | None = None
@@ -92,6 +96,8 @@ class WorkspaceSession:
         #: or on the controller, each such bundle's reason
         self.broken: str | None = None
         self.broken_bundles: dict[str, str] = {}
+        #: problems the summary ends with, each an ``error:`` line
+        self.errors: list[str] = []
         # An empty payload: the controller selected nothing, and neither does a worker.
         worker = getattr(config, "workerinput", {}).get("workspace") or None
         try:
@@ -144,17 +150,11 @@ class WorkspaceSession:
             from .results import check_report_target
 
             check_report_target(config.getoption("workspace_report"))
-        if worker is not None and worker.get("inside"):
-            from .suite import enter
+        if worker is not None and ("inside" in worker or "upgraders" in worker):
+            from .suite import join
 
-            self.mode, self.inside = "current", worker["inside"]
-            try:
-                self.selection = enter(self, worker["inside"])
-            except WorkspaceError as error:
-                # Raised here, it would crash the worker and xdist would restart it
-                # forever; instead it runs nothing and the controller says why.
-                self.broken = str(error)
-            return
+            if join(self, worker):
+                return  # a bundle's worker: its env is not ours to build or check
         workspace.cache  # noqa: B018 - bad cache settings are usage errors, before any test
         if self.mode == "bundle" and worker is None:
             if not self.selection.bundles or config.getoption("collectonly"):
@@ -162,7 +162,7 @@ class WorkspaceSession:
             else:
                 from .suite import prepare
 
-                self.workers, self.selection = prepare(self)
+                self.workers, self.upgraders, self.selection = prepare(self)
         if self.mode == "current" and worker is None:
             if len(self.selection.bundles) != 1:
                 raise WorkspaceError(
@@ -290,6 +290,10 @@ class WorkspaceSession:
             items[:] = []
         if not self.selection or self.broken is not None:
             return
+        if self.upgrades_apart:
+            from .suite import split
+
+            split(self, items)
         from .matrix import Bundle, UpgradePath
 
         # user_properties travel with every report (to the xdist controller, to JUnit XML).

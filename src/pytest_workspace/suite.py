@@ -27,17 +27,25 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUNDLE_VARIABLE",
+    "UPGRADE_SPEC",
     "BundleScheduling",
+    "OuterCollection",
     "Worker",
     "XdistHooks",
     "enter",
+    "join",
+    "lost_upgrade_tests",
     "prepare",
+    "split",
 ]
 
 #: set in each worker's environment: the bundle whose env it runs in
 BUNDLE_VARIABLE = "PYTEST_WORKSPACE_BUNDLE"
 #: where a worker writes bytecode when PYTHONDONTWRITEBYTECODE is set (read by _remote)
 PYCACHE_VARIABLE = "PYTEST_WORKSPACE_PYCACHE"
+#: the workers that run the upgrade-path tests, once per path: on this interpreter, as
+#: an isolated run would (they build envs, which a bundle's env has no means to do)
+UPGRADE_SPEC = "popen//env:PYTEST_WORKSPACE_ROLE=upgrade-paths"
 
 
 @dataclass(frozen=True)
@@ -62,9 +70,10 @@ def _refuse(config: pytest.Config) -> str | None:
     return None
 
 
-def prepare(session: WorkspaceSession) -> tuple[list[Worker], Selection]:
-    """Build (or reuse) each selected bundle's test env and point pytest-xdist at them;
-    the selection comes back with each checkout at the version it installed as (for the
+def prepare(session: WorkspaceSession) -> tuple[list[Worker], tuple[str, ...], Selection]:
+    """Build (or reuse) each selected bundle's test env and point pytest-xdist at them
+    (and at this interpreter for the upgrade paths, when some are selected); the
+    selection comes back with each checkout at the version it installed as (for the
     header and the report)."""
     from .errors import InterpreterNotFound, WorkspaceError
     from .results import EnvRecord
@@ -109,7 +118,8 @@ def prepare(session: WorkspaceSession) -> tuple[list[Worker], Selection]:
         workers.append(Worker(chosen.name, env, specs))
     if not workers:
         raise WorkspaceError("--workspace-env=bundle: no selected bundle can run here")
-    config.option.tx = [spec for worker in workers for spec in worker.specs]
+    upgraders = (UPGRADE_SPEC,) * per_bundle if session.selection.upgrades else ()
+    config.option.tx = [spec for worker in workers for spec in worker.specs] + list(upgraders)
     if config.getoption("dist", "no") == "no":
         config.option.dist = "load"  # any mode: BundleScheduling replaces it
     built = {worker.bundle: worker.env for worker in workers}
@@ -117,7 +127,33 @@ def prepare(session: WorkspaceSession) -> tuple[list[Worker], Selection]:
         b.with_versions(built[b.name].installed_sources()) if b.name in built else b
         for b in session.selection.bundles
     )
-    return workers, dataclasses.replace(session.selection, bundles=bundles)
+    return workers, upgraders, dataclasses.replace(session.selection, bundles=bundles)
+
+
+def join(session: WorkspaceSession, payload: Mapping[str, Any]) -> bool:
+    """A whole-suite worker takes its part: a bundle's (True: running-environment mode
+    in that env) or, when the controller made some, the upgrade paths' (an isolated
+    run of those alone)."""
+    from .errors import WorkspaceError
+
+    assert session.selection is not None
+    session.upgrades_apart = bool(payload.get("upgraders"))
+    name = payload.get("inside")
+    if not name:
+        if session.upgrades_apart:
+            session.mode = "isolated"
+            session.selection = dataclasses.replace(session.selection, bundles=())
+            config = session.config
+            config.pluginmanager.register(OuterCollection(config), "workspace-outer-collection")
+        return False
+    session.mode, session.inside = "current", name
+    try:
+        session.selection = enter(session, name)
+    except WorkspaceError as error:
+        # Raised, it would crash the worker and xdist would restart it forever;
+        # instead it runs nothing and the controller says why.
+        session.broken = str(error)
+    return True
 
 
 def enter(session: WorkspaceSession, name: str) -> Selection:
@@ -137,13 +173,89 @@ def enter(session: WorkspaceSession, name: str) -> Selection:
     return dataclasses.replace(session.selection, bundles=(chosen,), upgrades=())
 
 
-def describe(workers: Sequence[Worker]) -> str:
-    """The header's line: which env each bundle's workers run in."""
+def describe(workers: Sequence[Worker], upgraders: Sequence[str]) -> list[str]:
+    """The header's lines: which env each bundle's workers run in, and where the
+    upgrade-path tests run."""
     n = len(workers[0].specs)
-    return (
+    lines = [
         f"the whole suite runs in each bundle's env ({n} worker{'' if n == 1 else 's'} each): "
         + ", ".join(f"{w.bundle} ({w.env.python})" for w in workers)
-    )
+    ]
+    if upgraders:
+        import sys
+
+        lines.append(
+            "the upgrade-path tests run once per path, in this interpreter "
+            f"({sys.executable}; {len(upgraders)} worker{'' if len(upgraders) == 1 else 's'})"
+        )
+    return lines
+
+
+def _function_id(nodeid: str) -> str:
+    """A test's nodeid without its parameters (its upgrade path's id, its bundle's)."""
+    return nodeid.split("[", 1)[0]
+
+
+def split(session: WorkspaceSession, items: list[pytest.Item]) -> None:
+    """A worker of a run that has upgrade-path workers: the upgrade-path tests are
+    theirs, the rest belong to the bundles' workers. A bundle's worker tells the
+    controller which upgrade-path tests it left to them."""
+    paths_here = session.inside is None
+    kept: list[pytest.Item] = []
+    gone: list[pytest.Item] = []
+    for item in items:
+        is_path = "upgrade_path" in getattr(item, "fixturenames", ())
+        (kept if is_path == paths_here else gone).append(item)
+    if gone:
+        session.config.hook.pytest_deselected(items=gone)
+        items[:] = kept
+    output = getattr(session.config, "workeroutput", None)
+    if not paths_here and output is not None:
+        output["workspace_path_tests"] = sorted({_function_id(item.nodeid) for item in gone})
+
+
+class OuterCollection:
+    """The upgrade-path workers' collection, in the outer interpreter: a test module it
+    cannot import (the checkout and its dependencies live in the bundles' envs) is
+    left to the bundles' workers, which import it and report its errors. The
+    controller then checks that no upgrade-path test was lost that way."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.unimportable: dict[str, str] = {}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector) -> Any:
+        outcome = yield
+        report = outcome.get_result()
+        if report.failed and isinstance(collector, pytest.Module):
+            lines = [line for line in report.longreprtext.splitlines() if line.startswith("E ")]
+            self.unimportable[report.nodeid] = (lines[-1][1:] if lines else "").strip()
+            report.outcome, report.longrepr, report.result = "passed", None, []
+
+    def pytest_sessionfinish(self) -> None:
+        output = getattr(self.config, "workeroutput", None)
+        if output is not None:
+            output["workspace_unimportable"] = self.unimportable
+
+
+def lost_upgrade_tests(
+    session: WorkspaceSession, left: set[str], unimportable: Mapping[str, str]
+) -> list[str]:
+    """The controller: each upgrade-path test that the bundles' workers left to the
+    upgrade-path workers and that none of them ran, with the reason when known."""
+    import sys
+
+    ran = {_function_id(r.nodeid) for r in session.results.tests.values() if r.upgrade_path}
+    lost = []
+    for test in sorted(left - ran):
+        module = test.split("::", 1)[0]
+        why = unimportable.get(module)
+        lost.append(
+            f"upgrade-path test {test} did not run"
+            + (f": {module} cannot be imported by {sys.executable}: {why}" if why else "")
+        )
+    return lost
 
 
 def bundle_of(node: Any) -> str | None:
@@ -162,20 +274,27 @@ class BundleScheduling:
         config: pytest.Config,
         log: Any,
         workers: Sequence[Worker],
+        upgraders: int = 0,
         session: pytest.Session | None = None,
     ) -> None:
-        from xdist.scheduler import EachScheduling, LoadScheduling
-
         self._session = session
+        #: each bundle's scheduler, and the upgrade paths' under ""
         self._groups: dict[str, Any] = {}
         for worker in workers:
-            # One worker has nothing to balance: it gets the whole list in one message
-            # (no batches to wait for), and a crashed one is replaced by a worker that
-            # goes on after the test that crashed.
-            kind = EachScheduling if len(worker.specs) == 1 else LoadScheduling
-            scheduler = kind(config, log)
-            scheduler.numnodes = len(worker.specs)
-            self._groups[worker.bundle] = scheduler
+            self._groups[worker.bundle] = self._scheduler(config, log, len(worker.specs))
+        if upgraders:
+            self._groups[""] = self._scheduler(config, log, upgraders)
+
+    @staticmethod
+    def _scheduler(config: pytest.Config, log: Any, n: int) -> Any:
+        from xdist.scheduler import EachScheduling, LoadScheduling
+
+        # One worker has nothing to balance: it gets the whole list in one message
+        # (no batches to wait for), and a crashed one is replaced by a worker that
+        # goes on after the test that crashed.
+        scheduler = (EachScheduling if n == 1 else LoadScheduling)(config, log)
+        scheduler.numnodes = n
+        return scheduler
 
     def _of(self, node: Any) -> Any:
         return self._groups[bundle_of(node) or ""]
@@ -238,6 +357,10 @@ class XdistHooks:
     def __init__(self, session: WorkspaceSession) -> None:
         self.session = session
         self.pytest_session: pytest.Session | None = None
+        #: whole-suite mode with upgrade paths: the tests the bundles' workers left to
+        #: the upgrade-path workers, and the modules those could not import
+        self.left_to_upgraders: set[str] = set()
+        self.unimportable: dict[str, str] = {}
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.pytest_session = session
@@ -247,18 +370,32 @@ class XdistHooks:
         payload = self.session.payload()
         if self.session.workers:
             payload["inside"] = bundle_of(node)
+            payload["upgraders"] = len(self.session.upgraders)
         node.workerinput["workspace"] = payload
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         broken = getattr(node, "workeroutput", {}).get("workspace_broken")
         if broken is not None:
             self.session.broken_bundles[bundle_of(node) or node.gateway.id] = broken
-        records = getattr(node, "workeroutput", {}).get("workspace_envs", {})
-        if records and not self.session.workers:
+        output = getattr(node, "workeroutput", {})
+        self.left_to_upgraders.update(output.get("workspace_path_tests", ()))
+        self.unimportable.update(output.get("workspace_unimportable", {}))
+        records = output.get("workspace_envs", {})
+        # Whole-suite mode: the bundles' envs are the controller's own records.
+        if records and (not self.session.workers or bundle_of(node) is None):
             from .results import EnvRecord
 
             for record in records.values():
                 self.session.results.remember_env(EnvRecord(**record))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.session.upgraders or session.shouldstop or session.shouldfail:
+            return
+        lost = lost_upgrade_tests(self.session, self.left_to_upgraders, self.unimportable)
+        if lost:
+            self.session.errors.extend(lost)
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_handlecrashitem(self, crashitem: str, report: Any, sched: Any) -> None:
         # The report pytest-xdist makes for a worker that died mid-test has none of the
@@ -281,4 +418,6 @@ class XdistHooks:
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
         if not self.session.workers:
             return None
-        return BundleScheduling(config, log, self.session.workers, self.pytest_session)
+        return BundleScheduling(
+            config, log, self.session.workers, len(self.session.upgraders), self.pytest_session
+        )

@@ -48,7 +48,7 @@ def header(session: WorkspaceSession) -> list[str]:
     if session.workers:
         from .suite import describe
 
-        lines.append(f"workspace: {describe(session.workers)}")
+        lines.extend(f"workspace: {line}" for line in describe(session.workers, session.upgraders))
     return lines
 
 
@@ -76,3 +76,5 @@ def summary(session: WorkspaceSession, terminalreporter: Any) -> None:
         terminalreporter.write_line(line)
     for bundle, reason in session.broken_bundles.items():
         terminalreporter.write_line(f"error: bundle {bundle} ran nothing: {reason}", red=True)
+    for problem in session.errors:
+        terminalreporter.write_line(f"error: {problem}", red=True)
