@@ -147,6 +147,7 @@ def test_the_suite_runs_once_per_bundle_in_its_env(
             "workspace: bundle old: core 1.0.0, platform 1.2.0.dev0",
             "workspace: bundle new: core 1.1.0, platform 1.2.0.dev0",
             f"workspace: the whole suite runs in each bundle's env ({per_bundle} worker*): old *",
+            f"{2 * per_bundle} workers: old [6 items], new [6 items]",
         ]
     )
     result.stdout.fnmatch_lines(
@@ -280,6 +281,7 @@ def test_a_worker_whose_env_fails_its_check_says_so_in_one_line(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(
         [
+            "4 workers: old [0 items], new [6 items]",
             "old          0       0        0  *",
             "new          6       0        0  *",
             "error: bundle old ran nothing: the running environment does not hold bundle old: "
@@ -382,6 +384,9 @@ def test_upgrade_paths_run_once_each_beside_the_bundles(
             "workspace: upgrade path old:new: *",
             "workspace: the whole suite runs in each bundle's env *",
             "workspace: the upgrade-path tests run once per path, in this interpreter (*)",
+            # Exact (brackets are fnmatch classes): each group's own count.
+            f"{3 * (2 if workers else 1)} workers: old [6 items], new [6 items], "
+            "upgrade paths [1 item]",
         ]
     )
     result.stdout.fnmatch_lines(

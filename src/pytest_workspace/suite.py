@@ -331,6 +331,17 @@ class BundleScheduling:
                 }
             )
 
+    def status(self) -> str | None:
+        """Once every worker has collected: what each group collected (pytest-xdist's
+        own line shows the first worker's count as everyone's)."""
+        if not self.collection_is_completed:
+            return None
+        parts = []
+        for name, group in self._groups.items():
+            n = len(next(iter(group.node2collection.values()), ()))
+            parts.append(f"{name or 'upgrade paths'} [{n} item{'' if n == 1 else 's'}]")
+        return f"{len(self.nodes)} workers: {', '.join(parts)}"
+
     def mark_test_complete(self, node: Any, item_index: int, duration: float = 0) -> None:
         self._of(node).mark_test_complete(node, item_index, duration)
 
@@ -361,6 +372,7 @@ class XdistHooks:
         #: the upgrade-path workers, and the modules those could not import
         self.left_to_upgraders: set[str] = set()
         self.unimportable: dict[str, str] = {}
+        self.scheduler: BundleScheduling | None = None
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.pytest_session = session
@@ -418,6 +430,20 @@ class XdistHooks:
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
         if not self.session.workers:
             return None
-        return BundleScheduling(
+        self.scheduler = BundleScheduling(
             config, log, self.session.workers, len(self.session.upgraders), self.pytest_session
         )
+        return self.scheduler
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_xdist_setupnodes(self, config: pytest.Config) -> None:
+        reporter = config.pluginmanager.getplugin("terminaldistreporter")
+        plain = getattr(reporter, "getstatus", None)
+        if not self.session.workers or plain is None:
+            return
+
+        def getstatus() -> str:
+            line = self.scheduler.status() if self.scheduler else None
+            return line or str(plain())
+
+        reporter.getstatus = getstatus
