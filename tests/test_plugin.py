@@ -14,7 +14,7 @@ from pytest_workspace.cache import EnvCache
 from pytest_workspace.manifest import MANIFEST
 
 from .helpers import MATRIX, run
-from .wheels import make_checkout, repack_installed
+from .wheels import add_in_tree_backend, make_checkout, repack_installed
 
 pytestmark = pytest.mark.slow
 
@@ -95,8 +95,15 @@ def test_ini_defaults_select(project: pytest.Pytester, plugin_cache: Path) -> No
     result.stdout.fnmatch_lines(["*no selected bundle matches bundles('old')*"])
 
 
-def test_project_under_test_replaces_its_pin(project: pytest.Pytester, plugin_cache: Path) -> None:
+@pytest.mark.parametrize("version_in", ["VERSION", "backend"])
+def test_project_under_test_replaces_its_pin(
+    version_in: str, project: pytest.Pytester, plugin_cache: Path
+) -> None:
     make_checkout(project.path)
+    if version_in == "backend":
+        # As with setuptools-scm: no file says the version, only the build does.
+        (project.path / "VERSION").unlink()
+        add_in_tree_backend(project.path, "pwt-core", version="1.5.0.dev0")
     project.makepyfile(
         test_local="""
         import pytest

@@ -359,23 +359,11 @@ class WorkspaceSession:
 
     def tested(self, bundle: Bundle) -> Bundle:
         """``bundle`` as tested, for the header, gates and results: a checkout swapped
-        in at its own version (installed, in the running environment; as its project
-        file says, in isolated mode). Whole-suite mode has them in the selection."""
+        in at its own version (see :mod:`.tested`)."""
         if self._tested is None:
-            self._tested = {}
-            selection = self.selection
-            if selection and selection.sources and not self.workers and self.inside is None:
-                from .siblings import checkout_versions
+            from .tested import tested_bundles
 
-                installed = None
-                if self.mode == "current":
-                    from .env import read_installed
-
-                    installed = read_installed()
-                pins = [pin for chosen in selection.bundles for pin in chosen.pins]
-                found = checkout_versions(pins, selection.sources, installed)
-                for chosen in selection.bundles:
-                    self._tested[chosen.name] = chosen.with_versions(found)
+            self._tested = tested_bundles(self)
         return self._tested.get(bundle.name, bundle)
 
     def source_summaries(self) -> dict[str, dict[str, Any]]:
