@@ -111,10 +111,26 @@ def component(pytester: pytest.Pytester, wheelhouse: Path, suite_wheels: Path) -
     return pytester
 
 
+#: each whole-suite case runs with one worker per bundle and with -n 2 (xdist's load
+#: scheduling within each bundle)
+ONE_WORKER_AND_N2 = pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-worker", "n2"])
+
+
 def run_suite(project: pytest.Pytester, cache: Path, *args: str) -> pytest.RunResult:
     return project.runpytest_subprocess(
         "-p", "no:cacheprovider", f"--workspace-cache={cache}", "--workspace-offline", *args
     )
+
+
+def run_reported(
+    project: pytest.Pytester, cache: Path, tmp_path: Path, *args: str
+) -> tuple[pytest.RunResult, Path, Path]:
+    """Every bundle, with a JUnit file and a results JSON (returned beside the result)."""
+    junit, report = tmp_path / "junit.xml", tmp_path / "results.json"
+    result = run_suite(
+        project, cache, "--bundle=all", f"--junitxml={junit}", f"--workspace-report={report}", *args
+    )
+    return result, junit, report
 
 
 def junit_cases(path: Path) -> list[dict[str, str]]:
@@ -125,19 +141,11 @@ def junit_cases(path: Path) -> list[dict[str, str]]:
     return cases
 
 
-@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-worker", "n2"])
+@ONE_WORKER_AND_N2
 def test_the_suite_runs_once_per_bundle_in_its_env(
     workers: list[str], component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
 ) -> None:
-    junit, report = tmp_path / "junit.xml", tmp_path / "results.json"
-    result = run_suite(
-        component,
-        plugin_cache,
-        "--bundle=all",
-        f"--junitxml={junit}",
-        f"--workspace-report={report}",
-        *workers,
-    )
+    result, junit, report = run_reported(component, plugin_cache, tmp_path, *workers)
     # 3 + 2 tests in each bundle; the core gate skips one test in old only, the
     # platform gate lets the checkout (1.2.0.dev0, pinned 1.0.0 / 1.1.0) through.
     result.assert_outcomes(passed=11, skipped=1)
@@ -305,20 +313,12 @@ def test_numbered(n):
 """
 
 
-@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-worker", "n2"])
+@ONE_WORKER_AND_N2
 def test_a_worker_that_dies_fails_its_test_in_its_bundle_and_the_rest_still_runs(
     workers: list[str], component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
 ) -> None:
     (component.path / "tests" / "test_platform.py").write_text(CRASHES_IN_OLD)
-    junit, report = tmp_path / "junit.xml", tmp_path / "results.json"
-    result = run_suite(
-        component,
-        plugin_cache,
-        "--bundle=all",
-        f"--junitxml={junit}",
-        f"--workspace-report={report}",
-        *workers,
-    )
+    result, junit, report = run_reported(component, plugin_cache, tmp_path, *workers)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(passed=7, failed=1)
     result.stdout.fnmatch_lines(
@@ -362,20 +362,13 @@ def test_upgrade(upgrade_path, record_property):
 """
 
 
-@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-worker", "n2"])
+@ONE_WORKER_AND_N2
 def test_upgrade_paths_run_once_each_beside_the_bundles(
     workers: list[str], component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
 ) -> None:
     (component.path / "tests" / "test_upgrade.py").write_text(UPGRADE_TEST)
-    junit, report = tmp_path / "junit.xml", tmp_path / "results.json"
-    result = run_suite(
-        component,
-        plugin_cache,
-        "--bundle=all",
-        "--upgrade-path=all",
-        f"--junitxml={junit}",
-        f"--workspace-report={report}",
-        *workers,
+    result, junit, report = run_reported(
+        component, plugin_cache, tmp_path, "--upgrade-path=all", *workers
     )
     # The bundles' 11 + 1 as before, and the upgrade path once (not once per bundle).
     result.assert_outcomes(passed=12, skipped=1)
