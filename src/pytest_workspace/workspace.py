@@ -12,7 +12,6 @@ import dataclasses
 import datetime
 import functools
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ from .spec import (
 
 if TYPE_CHECKING:
     from .cache import EnvCache
-    from .env import Distributions, Env, Kind, Mismatch
+    from .env import Distributions, Env, Kind
     from .installers import Installer
     from .locks import Lock
 
@@ -408,49 +407,8 @@ class Workspace:
         installed: Distributions | None = None,
     ) -> None:
         """Raise unless the running environment holds ``bundle``'s pins (the pins that
-        a local source replaces excepted); ``installed`` is what it holds, when the
-        caller has read it already."""
-        if sources is None:
-            sources = self.sources([bundle])
-        sourced = frozenset(
-            normalize(pin.distribution)
-            for pin in bundle.pins
-            if pin.key in sources or pin.component in sources
-        )
-        from .env import installed_from, mismatches, read_installed
+        a local source replaces excepted, see :mod:`.current`); ``installed`` is what it
+        holds, when the caller has read it already."""
+        from .current import check_running
 
-        if installed is None:
-            installed = read_installed()
-        found = [
-            f"{problem.pin.key}: {_current(problem)}"
-            for problem in mismatches(bundle.pins, installed, sourced)
-        ]
-        # The checkout must really be the checkout (as devstack's LIBS_FROM_GIT checks):
-        # installed from its own path, editable, not a released wheel of the same name.
-        for pin in bundle.pins:
-            path = sources.get(pin.key) or sources.get(pin.component)
-            if path is None:
-                continue
-            origin, editable = installed_from(pin.distribution)
-            # An editable redirect may point into the checkout (its src/ directory).
-            if origin is None or not _within(origin.resolve(), path.resolve()):
-                where = f"from {origin}" if origin else "from a release, not from a checkout"
-                found.append(f"{pin.key}: {pin.distribution} is installed {where}; expected {path}")
-            elif not editable:
-                found.append(f"{pin.key}: {pin.distribution} from {path} is not editable")
-        if found:
-            raise WorkspaceError(
-                f"the running environment ({sys.prefix}) does not hold bundle {bundle.name}: "
-                + "; ".join(found)
-            )
-
-
-def _within(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
-def _current(problem: Mismatch) -> str:
-    pin = problem.pin
-    if problem.installed is None:
-        return f"{pin.distribution} is not installed (pin {pin.version})"
-    return f"{pin.distribution} {problem.installed} is installed, the bundle pins {pin.version}"
+        check_running(bundle, self.sources([bundle]) if sources is None else sources, installed)
