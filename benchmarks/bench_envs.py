@@ -17,6 +17,7 @@ and the disk an env adds beyond uv's cache (target <= 1.5 MB).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -75,20 +76,30 @@ def timed(function: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+@contextlib.contextmanager
+def scratch() -> Iterator[tuple[str, Path]]:
+    """uv (or an exit that says how to get it) and a temporary directory whose uv cache
+    and pip configuration are the run's own: no figure depends on this machine's."""
+    uv = find_uv()
+    if uv is None:
+        sys.exit("needs uv: pip install -e '.[test]'")
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        os.environ["UV_CACHE_DIR"] = str(tmp / "uv-cache")
+        os.environ["PIP_CONFIG_FILE"] = os.devnull
+        yield uv, tmp
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--modules", type=int, default=60)
     parser.add_argument("--packages", type=int, default=6, help="e.g. 20 for the cache-hit target")
     args = parser.parse_args()
-    uv = find_uv()
-    if uv is None or shutil.which("nox") is None:
-        sys.exit("needs uv and nox: pip install -e '.[test]'")
+    if shutil.which("nox") is None:
+        sys.exit("needs nox: pip install -e '.[test]'")
 
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        os.environ["UV_CACHE_DIR"] = str(tmp / "uv-cache")
-        os.environ["PIP_CONFIG_FILE"] = os.devnull
+    with scratch() as (uv, tmp):
         for name in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "VIRTUAL_ENV"):
             os.environ.pop(name, None)
         links = tmp / "wheels"

@@ -17,14 +17,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_envs import PACKAGES, raw_uv, timed, wheelhouse
-from pytest_workspace.installers import find_uv
+from benchmarks.bench_envs import PACKAGES, raw_uv, scratch, timed, wheelhouse
 
 
 def main() -> None:
@@ -32,14 +30,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--modules", type=int, default=60)
     args = parser.parse_args()
-    uv = find_uv()
-    if uv is None:
-        sys.exit("needs uv: pip install -e '.[test]'")
-
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        os.environ["UV_CACHE_DIR"] = str(tmp / "uv-cache")
-        os.environ["PIP_CONFIG_FILE"] = os.devnull
+    with scratch() as (uv, tmp):
         project = tmp / "project"
         links = project / "wheels"
         links.mkdir(parents=True)

@@ -23,14 +23,13 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pytest_workspace.installers import find_uv
+from benchmarks.bench_envs import scratch
 from tests.helpers import MATRIX
 from tests.wheels import add_in_tree_backend, build_wheelhouse, repack_closure
 
@@ -61,13 +60,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--tests", type=int, default=50)
     args = parser.parse_args()
-    uv = find_uv()
-    if uv is None:
-        sys.exit("needs uv: pip install -e '.[test]'")
-    with tempfile.TemporaryDirectory() as name:
-        tmp = Path(name)
-        os.environ["UV_CACHE_DIR"] = str(tmp / "uv-cache")
-        os.environ["PIP_CONFIG_FILE"] = os.devnull
+    with scratch() as (uv, tmp):
         repo = tmp / "repo"
         checkout(repo, args.tests)
         links = build_wheelhouse(repo / "wheels")
