@@ -300,6 +300,30 @@ def test_a_worker_whose_env_fails_its_check_says_so_in_one_line(
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
+RECORD_GATEWAYS = """
+import pathlib
+
+def pytest_configure(config):
+    global CONFIG
+    CONFIG = config
+
+def pytest_xdist_newgateway(gateway):
+    # The controller, as xdist sets up each worker: how many interpreters run already.
+    group = CONFIG.pluginmanager.getplugin("dsession").nodemanager.group
+    with open(pathlib.Path(__file__).parent / "gateways.txt", "a") as out:
+        out.write(f"{gateway.id} {len(group)}\\n")
+"""
+
+
+def test_the_bundles_workers_start_together(component: pytest.Pytester, plugin_cache: Path) -> None:
+    # pytest-xdist alone makes each gateway after the previous one has started.
+    (component.path / "conftest.py").write_text(RECORD_GATEWAYS)
+    result = run_suite(component, plugin_cache, "--bundle=all", "-n", "2")
+    result.assert_outcomes(passed=11, skipped=1)
+    lines = (component.path / "gateways.txt").read_text().splitlines()
+    assert lines == ["gw0 4", "gw1 4", "gw2 4", "gw3 4"]
+
+
 CRASHES_IN_OLD = """
 import os
 

@@ -437,13 +437,9 @@ class XdistHooks:
 
     @pytest.hookimpl(trylast=True)
     def pytest_xdist_setupnodes(self, config: pytest.Config) -> None:
-        reporter = config.pluginmanager.getplugin("terminaldistreporter")
-        plain = getattr(reporter, "getstatus", None)
-        if not self.session.workers or plain is None:
+        if not self.session.workers:
             return
+        from ._xdist import show_status, start_together
 
-        def getstatus() -> str:
-            line = self.scheduler.status() if self.scheduler else None
-            return line or str(plain())
-
-        reporter.getstatus = getstatus
+        start_together(config)
+        show_status(config, lambda: self.scheduler.status() if self.scheduler else None)
