@@ -375,11 +375,14 @@ def test_a_worker_that_dies_fails_its_test_in_its_bundle_and_the_rest_still_runs
 
 
 UPGRADE_TEST = """
+import os
 import sys
 
 
 def test_upgrade(upgrade_path, record_property):
     record_property("prefix", sys.prefix)
+    record_property("virtual_env", os.environ.get("VIRTUAL_ENV", "unset"))
+    import beside_the_tests  # at the root, importable as in the controller (python -m)
     assert upgrade_path.env.installed()["pwt-core"] == "1.0.0"
     upgrade_path.upgrade()
     assert upgrade_path.env.installed()["pwt-core"] == "1.1.0"
@@ -388,9 +391,17 @@ def test_upgrade(upgrade_path, record_property):
 
 @ONE_WORKER_AND_N2
 def test_upgrade_paths_run_once_each_beside_the_bundles(
-    workers: list[str], component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+    workers: list[str],
+    component: pytest.Pytester,
+    plugin_cache: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (component.path / "tests" / "test_upgrade.py").write_text(UPGRADE_TEST)
+    (component.path / "beside_the_tests.py").write_text("")
+    # The bundles' workers activate their envs; the upgrade-path ones run the controller's
+    # interpreter with its environment and sys.path, as pytest-xdist gives them.
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     result, junit, report = run_reported(
         component, plugin_cache, tmp_path, "--upgrade-path=all", *workers
     )
@@ -415,6 +426,7 @@ def test_upgrade_paths_run_once_each_beside_the_bundles(
     ]
     # It ran where an isolated run would: in the interpreter running pytest.
     assert Path(upgrades[0]["prefix"]) == Path(sys.prefix)
+    assert upgrades[0]["virtual_env"] == "unset"
     document = json.loads(report.read_text())
     paths = [t for t in document["tests"] if t.get("upgrade_path")]
     assert [(t["upgrade_path"], t["outcome"]) for t in paths] == [("old:new", "passed")]
@@ -436,3 +448,4 @@ def test_an_upgrade_path_test_the_outer_interpreter_cannot_import_is_an_error(
             "ModuleNotFoundError: No module named 'pwt_core'"
         ]
     )
+

@@ -7,7 +7,8 @@ packages instead of the bundle's. This keeps the worker's own path (its env's
 site-packages and the checkout's editable hook), drops the working directory that
 ``python -c`` puts first (a flat-layout checkout would otherwise shadow the release
 under ``--workspace-source=none``), activates the env for subprocesses, and then runs
-pytest-xdist's own worker module unchanged.
+pytest-xdist's own worker module unchanged. The upgrade-path workers, which run the
+controller's interpreter, keep pytest-xdist's defaults.
 
 This module is sent as source and must stay self-contained.
 """
@@ -45,8 +46,13 @@ if __name__ == "__channelexec__":
         # into the checkout, which is what the variable protects), as Env.run does.
         sys.dont_write_bytecode = False
         sys.pycache_prefix = _pycache
-    os.environ["VIRTUAL_ENV"] = sys.prefix
-    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    # The upgrade-path workers run the controller's own interpreter: pytest-xdist's
+    # defaults (its sys.path, its environment) are right for them, as in an isolated run.
+    _bundles = "PYTEST_WORKSPACE_BUNDLE" in os.environ
+    if _bundles:
+        os.environ["VIRTUAL_ENV"] = sys.prefix
+        _bin = os.path.dirname(sys.executable)
+        os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
     import importlib.util
 
     # By path: importing the xdist package here, before pytest's start-up, would keep
@@ -56,6 +62,6 @@ if __name__ == "__channelexec__":
         raise ImportError(f"pytest-xdist is not installed in {sys.prefix}")
     runpy.run_path(
         os.path.join(os.path.dirname(_xdist.origin), "remote.py"),
-        init_globals={"channel": _OwnPath(channel)},  # type: ignore[name-defined]  # noqa: F821
+        init_globals={"channel": _OwnPath(channel) if _bundles else channel},  # type: ignore[name-defined]  # noqa: F821
         run_name="__channelexec__",
     )
