@@ -449,3 +449,44 @@ def test_an_upgrade_path_test_the_outer_interpreter_cannot_import_is_an_error(
         ]
     )
 
+
+def test_an_upgrade_path_worker_that_dies_fails_the_test_in_its_path(
+    component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    crash = "import os\n\n\ndef test_upgrade(upgrade_path):\n    os._exit(3)\n"
+    (component.path / "tests" / "test_upgrade.py").write_text(crash)
+    result, _, report = run_reported(component, plugin_cache, tmp_path, "--upgrade-path=all")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=11, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "worker 'gw*' crashed while running 'tests/test_upgrade.py::test_upgrade?old:new?' "
+            "in upgrade path old:new",
+            "failed in upgrade path old:new: tests/test_upgrade.py::test_upgrade?old:new?",
+        ]
+    )
+    # It ran (and crashed): not also reported as an upgrade-path test that did not run.
+    assert "did not run" not in result.stdout.str()
+    paths = [t for t in json.loads(report.read_text())["tests"] if t.get("upgrade_path")]
+    assert [(t["upgrade_path"], t["outcome"]) for t in paths] == [("old:new", "failed")]
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "expected"),
+    [
+        ("t.py::test_upgrade[old:new]", "old:new"),
+        ("t.py::test_upgrade[lts-3.1:stable-3.2]", "lts-3.1:stable-3.2"),
+        ("t.py::test_upgrade[lts-3.1:stable-3.2-sqlite]", "lts-3.1:stable-3.2"),
+        ("t.py::test_upgrade[sqlite-lts-3.1:stable-3.2]", "lts-3.1:stable-3.2"),
+        ("t.py::test_upgrade[a-lts-3.1:stable-3.2-b]", "lts-3.1:stable-3.2"),
+        ("t.py::test_upgrade[new:old]", None),
+        ("t.py::test_upgrade", None),
+    ],
+)
+def test_a_crashed_tests_upgrade_path_is_read_from_its_parameters(
+    nodeid: str, expected: str | None
+) -> None:
+    from pytest_workspace.suite import upgrade_path_of
+
+    ids = ["old:new", "lts-3.1:stable-3.2", "3.1:stable"]
+    assert upgrade_path_of(nodeid, ids) == expected

@@ -37,6 +37,7 @@ __all__ = [
     "lost_upgrade_tests",
     "prepare",
     "split",
+    "upgrade_path_of",
 ]
 
 #: where a worker writes bytecode when PYTHONDONTWRITEBYTECODE is set (read by _remote)
@@ -256,6 +257,22 @@ def lost_upgrade_tests(
     return lost
 
 
+def upgrade_path_of(nodeid: str, ids: Sequence[str]) -> str | None:
+    """Which of the upgrade paths ``ids`` a test's parameters name (pytest joins the ids
+    of several parameters with ``-``, which path ids may contain too: the longest wins)."""
+    _, bracket, params = nodeid.partition("[")
+    params = params[:-1] if bracket and params.endswith("]") else ""
+    named = [
+        id_
+        for id_ in ids
+        if params == id_
+        or params.startswith(f"{id_}-")
+        or params.endswith(f"-{id_}")
+        or f"-{id_}-" in params
+    ]
+    return max(named, key=len, default=None)
+
+
 class XdistHooks:
     """Registered only with pytest-xdist, whose hooks pytest would not know otherwise."""
 
@@ -305,12 +322,24 @@ class XdistHooks:
 
     def pytest_handlecrashitem(self, crashitem: str, report: Any, sched: Any) -> None:
         # The report pytest-xdist makes for a worker that died mid-test has none of the
-        # worker's properties: it gets the bundle of the worker, its message too.
-        bundle = bundle_of(report.node) if self.session.workers else None
+        # worker's properties: it gets the bundle of the worker (or the upgrade path of
+        # the test), its message too.
+        if not self.session.workers:
+            return
+        bundle = bundle_of(report.node)
         if bundle is not None:
             report.user_properties.append(("workspace_bundle", bundle))
-            if isinstance(report.longrepr, str):
-                report.longrepr += f" in bundle {bundle}'s env"
+            where = f"bundle {bundle}'s env"
+        else:
+            selection = self.session.selection
+            ids = [path.id for path in selection.upgrades] if selection else []
+            path = upgrade_path_of(crashitem, ids)
+            if path is None:
+                return
+            report.user_properties.append(("workspace_upgrade_path", path))
+            where = f"upgrade path {path}"
+        if isinstance(report.longrepr, str):
+            report.longrepr += f" in {where}"
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_getremotemodule(self) -> Any:

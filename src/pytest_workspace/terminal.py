@@ -65,9 +65,10 @@ def summary(session: WorkspaceSession, terminalreporter: Any) -> None:
         results.envs,
     )
     if session.workers:
-        # One nodeid per bundle: say which bundle each failure belongs to.
+        # One nodeid per bundle: say which bundle (or upgrade path) each failure is in.
         lines.extend(
-            f"{result.outcome} in {result.bundle}: {result.nodeid}"
+            f"{result.outcome} in {result.bundle or f'upgrade path {result.upgrade_path}'}: "
+            f"{result.nodeid}"
             for result in results.tests.values()
             if result.outcome in ("failed", "error")
         )
