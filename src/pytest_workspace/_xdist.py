@@ -5,8 +5,8 @@ execnet changes shape it does nothing, leaving xdist's own behaviour.
 Workers start together: pytest-xdist makes its gateways one after the other, and each
 one blocks until its interpreter has started and compiled execnet's bootstrap (60-100
 ms): the second bundle's worker would start that much after the first, and the run end
-that much later. Here the gateways of the specs xdist has just allocated are made at once, in
-threads, and xdist's own ``makegateway`` calls then receive them in order.
+that much later. Here the gateways of the specs xdist has just allocated are made at
+once, in threads, and xdist's own ``makegateway`` calls then receive them in order.
 
 The status line: pytest-xdist's shows the first worker's count as everyone's; whole-suite
 mode's workers collect per bundle, so the line says what each bundle collected.

@@ -3,8 +3,8 @@ each selected bundle's env, and their reports come back into this session.
 
 The engine is pytest-xdist, unchanged: every bundle gets ``popen`` workers whose
 interpreter is its env's Python (``--tx popen//python=...``), one
-:class:`~.scheduling.BundleScheduling` runs a load-balancing scheduler per bundle (so each bundle
-runs the whole suite, and ``-n N`` gives each bundle N workers), and
+:class:`~.scheduling.BundleScheduling` runs a load-balancing scheduler per bundle (so
+each bundle runs the whole suite, and ``-n N`` gives each bundle N workers), and
 :mod:`._remote` keeps each worker on its own env's ``sys.path``. Workers run this plugin
 in running-environment mode for their bundle, which checks that the env holds the
 bundle and the checkout, and tags every report with the bundle's name.
