@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._names import normalize
 from .errors import WorkspaceError
 
 if TYPE_CHECKING:
@@ -24,11 +23,7 @@ def check_running(
 ) -> None:
     """Raise unless the running environment holds ``bundle``'s pins, the pins that
     ``sources`` replace excepted (``installed``: what it holds, when already read)."""
-    sourced = frozenset(
-        normalize(pin.distribution)
-        for pin in bundle.pins
-        if pin.key in sources or pin.component in sources
-    )
+    sourced = bundle.sourced(sources)
     from .env import installed_from, mismatches, read_installed
 
     if installed is None:
@@ -40,7 +35,7 @@ def check_running(
     # The checkout must really be the checkout (as devstack's LIBS_FROM_GIT checks):
     # installed from its own path, editable, not a released wheel of the same name.
     for pin in bundle.pins:
-        path = sources.get(pin.key) or sources.get(pin.component)
+        path = pin.source_in(sources)
         if path is None:
             continue
         origin, editable = installed_from(pin.distribution)

@@ -88,6 +88,11 @@ class Pin:
         extras = f"[{','.join(self.extras)}]" if self.extras else ""
         return f"{self.distribution}{extras}=={self.version}"
 
+    def source_in(self, sources: Mapping[str, Path]) -> Path | None:
+        """The local checkout (by key, ``family@member``, or by component) that
+        replaces this pin, if any."""
+        return sources.get(self.key) or sources.get(self.component)
+
     def __str__(self) -> str:
         return self.text
 
@@ -148,6 +153,12 @@ class Bundle:
     def versions(self) -> dict[str, str]:
         """Pin key (``core``, ``extensions@mongodb``) to version string."""
         return versions(self.pins)
+
+    def sourced(self, sources: Mapping[str, Path]) -> frozenset[str]:
+        """The normalised distribution names of the pins that ``sources`` replace."""
+        from ._names import normalize
+
+        return frozenset(normalize(p.distribution) for p in self.pins if p.source_in(sources))
 
     def with_versions(self, found: Mapping[str, str]) -> Bundle:
         """This bundle with the versions really installed for some of its pins

@@ -251,7 +251,7 @@ def checkout_versions(
     found: dict[str, str] = {}
     read: dict[Path, str | None] = {}  # each checkout's project file once
     for pin in pins:
-        path = sources.get(pin.key) or sources.get(pin.component)
+        path = pin.source_in(sources)
         if path is None:
             continue
         name = normalize(pin.distribution)

@@ -22,7 +22,6 @@ def tested_bundles(session: WorkspaceSession) -> dict[str, Bundle]:
     selection = session.selection
     if not (selection and selection.sources) or session.workers or session.inside is not None:
         return {}
-    from ._names import normalize
     from .errors import WorkspaceError
     from .siblings import checkout_versions
 
@@ -36,11 +35,7 @@ def tested_bundles(session: WorkspaceSession) -> dict[str, Bundle]:
     found = checkout_versions(pins, sources, installed)
     tested = {}
     for chosen in selection.bundles:
-        sourced = {
-            normalize(pin.distribution)
-            for pin in chosen.pins
-            if pin.key in sources or pin.component in sources
-        }
+        sourced = chosen.sourced(sources)
         versions = found
         if installed is None and not sourced <= found.keys():
             # The fixtures reuse this env (same spec); gating on the matrix's pin
