@@ -10,7 +10,10 @@ import datetime
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .env import Env
 
 __all__ = [
     "OUTCOMES",
@@ -54,6 +57,11 @@ class EnvRecord:
     fresh: bool
     build_seconds: float
     pins: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, label: str, env: Env, installer: str) -> EnvRecord:
+        """The record of a cached env just obtained (built or reused) for ``label``."""
+        return cls(label, env.key, installer, env.fresh, env.build_seconds, env.pins)
 
 
 def counts(results: Iterable[TestResult], attribute: str) -> dict[str, Counter[str]]:

@@ -235,16 +235,7 @@ class WorkspaceSession:
             return workspace.current_env(chosen, sources=sources)
         rebuild = self.selection.request.rebuild_before if self.selection else None
         env = workspace.env(chosen, sources=sources, extras=extras, rebuild_before=rebuild)
-        self.results.remember_env(
-            EnvRecord(
-                chosen.name,
-                env.key,
-                workspace.installer.name,
-                env.fresh,
-                env.build_seconds,
-                env.pins,
-            )
-        )
+        self.results.remember_env(EnvRecord.of(chosen.name, env, workspace.installer.name))
         return env
 
     # -- collection ------------------------------------------------------------------------

@@ -103,12 +103,7 @@ def prepare(session: WorkspaceSession) -> tuple[list[Worker], tuple[str, ...], S
         kind: Kind = "combination" if chosen.adhoc else "bundle"
         rebuild = session.selection.request.rebuild_before
         env = workspace.cache.get(spec, workspace.installer, rebuild_before=rebuild, kind=kind)
-        session.remember_env(
-            EnvRecord(
-                chosen.name, env.key, workspace.installer.name, env.fresh, env.build_seconds,
-                env.pins,
-            )
-        )  # fmt: skip
+        session.remember_env(EnvRecord.of(chosen.name, env, workspace.installer.name))
         tx = f"popen//python={env.python}//env:{BUNDLE_VARIABLE}={chosen.name}"
         if os.environ.get("PYTHONDONTWRITEBYTECODE"):
             # As Env.run does: bytecode once, in the cache's pycache tree (see _remote).
