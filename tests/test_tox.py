@@ -178,8 +178,21 @@ def test_tox_without_a_matrix_adds_nothing(tmp_path: Path, tox_env: dict[str, st
             "ROOT: HandledError| pytest-workspace: tox env bundle-lts-v3.1: workspace_mode = "
             "'instal': expected 'driver' or 'install'",
         ),
+        # Names under our prefixes that are none of our envs: tox accepted them (their
+        # factors are ours) and ran the plain suite with no bundle at all.
+        (
+            ["-e", "bundle-stable"],
+            "ROOT: HandledError| pytest-workspace: no tox env 'bundle-stable': did you mean "
+            "'bundle-stable-v3.2'? the envs named bundle-* and upgrade-* are the matrix's (",
+        ),
+        (
+            ["-e", "upgrade-lts-v3.1-stable-v3.2"],
+            "ROOT: HandledError| pytest-workspace: no tox env 'upgrade-lts-v3.1-stable-v3.2': "
+            "did you mean 'upgrade-lts-v3.1-to-stable-v3.2'? the envs named bundle-* and "
+            "upgrade-* are the matrix's (",
+        ),
     ],
-    ids=["bundle-literal", "upgrade-literal", "bad-mode"],
+    ids=["bundle-literal", "upgrade-literal", "bad-mode", "bundle-prefix", "upgrade-without-to"],
 )
 def test_tox_refuses_what_it_would_get_wrong(
     args: list[str], message: str, example: Path, tox_env: dict[str, str]
@@ -227,7 +240,7 @@ def test_tox_runs_bundles_and_upgrade_paths(
     assert bundles["stable-3.2"]["outcomes"] == {"passed": 6}
     paths = _report(example, "upgrade-lts-v3.1-to-stable-v3.2")["upgrade_paths"]
     assert isinstance(paths, dict)
-    assert paths["lts-3.1:stable-3.2"]["outcome"] == "passed"
+    assert paths["lts-3.1:stable-3.2"]["verdict"] == "passed"
     # -m bundles: both bundles; posargs reach pytest.
     result = tox(example, tox_env, "run", "--runner", runner, "-m", "bundles", "--", "-k", "cli")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -236,6 +249,21 @@ def test_tox_runs_bundles_and_upgrade_paths(
         "bundle-lts-v3.1",
     ]
     assert "deselected" in result.stdout
+
+
+@pytest.mark.slow
+def test_tox_upgrade_env_that_runs_no_upgrade_test_fails(
+    example: Path, tox_env: dict[str, str]
+) -> None:
+    # The suite given has no upgrade_path test: the env ran nothing of what it names.
+    env = "upgrade-lts-v3.1-to-stable-v3.2"
+    result = tox(example, tox_env, "run", "-e", env, "--", "tests/test_bundles.py")
+    assert result.returncode != 0, result.stdout
+    assert f"{env}: FAIL" in result.stdout
+    assert (
+        "error: upgrade path lts-3.1:stable-3.2 not run: no tests ran in lts-3.1:stable-3.2"
+        in result.stdout
+    )
 
 
 @pytest.mark.slow

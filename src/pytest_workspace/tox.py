@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 __all__ = ["tox_add_core_config", "tox_add_env_config", "tox_extend_envs"]
 
 MODES = ("driver", "install")
+#: the names of our envs start with these (a name under them must be one of ours)
+PREFIXES = ("bundle-", "upgrade-")
 
 
 #: what a driver env passes on beside the user's pass_env: where our cache is and how
@@ -212,14 +214,31 @@ def tox_add_core_config(core_conf: ConfigSet, state: State) -> None:
     _ACTIVE[:] = [plan]
     for target in plan.targets.values():
         state.conf.memory_seed_loaders[target.env].append(target.seed)
-    requested = getattr(state.conf.options, "env", None)
-    for name in requested or ():
-        if name in plan.spellings and name not in plan.targets:
-            right = plan.spellings[name]
+    requested = [name for name in getattr(state.conf.options, "env", None) or () if name]
+    ours = [name for name in requested if name.startswith(PREFIXES)]
+    if not ours:
+        return
+    # tox accepts any name whose factors it knows, and ours make bundle, stable, v3.2...
+    # known: "bundle-stable" would run the plain suite, no bundle at all.
+    users = set(state.conf) - set(plan.targets)
+    for name in ours:
+        if name in plan.targets or name in users:
+            continue
+        if name in plan.spellings:
             raise HandledError(
-                f"pytest-workspace: no tox env {name!r}; did you mean {right!r}? "
+                f"pytest-workspace: no tox env {name!r}; did you mean {plan.spellings[name]!r}? "
                 "(tox reads a part like 3.2 as a Python version, so it gets a v)"
             )
+        import difflib
+
+        close = difflib.get_close_matches(name, list(plan.targets), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        known = list(plan.targets)
+        shown = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
+        raise HandledError(
+            f"pytest-workspace: no tox env {name!r}: {hint}the envs named bundle-* and "
+            f"upgrade-* are the matrix's ({plan.workspace.matrix.path}): {shown or 'none'}"
+        )
 
 
 @impl
