@@ -465,3 +465,74 @@ def test_pytest_swaps_in_the_siblings(
         pyproject.read_text().replace('requires-python = ">=3.9"', 'requires-python = ">=3.8"')
     )
     assert run()[1] != key  # its packaging metadata changed: another env
+
+
+def test_validate_and_setup_name_what_is_missing(
+    tmp_path: Path, remotes: Path, wheelhouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    meta = meta_repo(tmp_path, remotes, ("core", "platform"))
+    (meta / "versions.toml").write_text(
+        f'[index]\nfind-links = ["{wheelhouse}"]\n[bundles.b]\npwt-core = "1.1.0"\n'
+    )
+    config = str(meta / "workspace.toml")
+    assert main(["workspace", "bootstrap", "--config", config]) == 0
+    assert main(["workspace", "setup", "--offline", "--config", config]) == 0
+    assert main(["workspace", "validate", "--config", config]) == 0
+    capsys.readouterr()
+    # A sibling moved away: validate said "0 findings" while the env could not import it.
+    core = meta.parent / "core"
+    core.rename(meta.parent / "core-elsewhere")
+    assert main(["workspace", "validate", "--config", config]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == [
+        f"error: core: missing ({core}); run pytest-workspace workspace bootstrap",
+        f"error: pwt-core is installed editable from {core}, which no longer exists",
+    ]
+    assert out[-1] == f"{meta / '.venv'}: 2 findings"
+    # setup exited 0 and left that dangling install; now it refuses, unless told.
+    assert main(["workspace", "setup", "--offline", "--config", config]) == 2
+    assert capsys.readouterr().err == (
+        f"pytest-workspace: error: missing sibling: core ({core}); run pytest-workspace "
+        "workspace bootstrap, or pass --allow-missing to set up without\n"
+    )
+    argv = ["workspace", "setup", "--offline", "--allow-missing", "--config", config]
+    assert main(argv) == 0
+    assert f"core             missing: {core}; run workspace bootstrap" in capsys.readouterr().out
+
+
+def test_validate_checks_a_version_only_the_build_knows(
+    tmp_path: Path, remotes: Path, wheelhouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As with setuptools-scm or hatch-vcs: pyproject.toml says "dynamic", git tags say the
+    # version; the check against the matrix was skipped without a word.
+    core = remotes / "core"
+    pyproject = core / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('version = "1.5.0.dev0"', 'dynamic = ["version"]')
+    )
+    add_in_tree_backend(core, "pwt-core", "2.0.0")  # what the build (the tags) would say
+    git(core, "commit", "-q", "-am", "version from the build")
+    meta = meta_repo(tmp_path, remotes, ("core", "platform"))
+    (meta / "versions.toml").write_text(
+        textwrap.dedent(
+            f"""
+            [components.core]
+            package = "pwt-core"
+            [components.platform]
+            package = "pwt-platform"
+            [compatibility.core]
+            "2.0.0" = {{ platform = ">=9" }}
+            [index]
+            find-links = ["{wheelhouse}"]
+            """
+        )
+    )
+    config = str(meta / "workspace.toml")
+    assert main(["workspace", "bootstrap", "--config", config]) == 0
+    assert main(["workspace", "setup", "--offline", "--config", config]) == 0
+    capsys.readouterr()
+    assert main(["workspace", "validate", "--config", config]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "error: checkout versions: platform 1.5.0.dev0 does not satisfy "
+        'compatibility.core."2.0.0": platform = ">=9" (needs >=9) required by core 2.0.0'
+    )

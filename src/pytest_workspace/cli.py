@@ -332,6 +332,11 @@ def _workspace_commands(commands: Any, common: argparse.ArgumentParser, wanted: 
     )
     for name in ("find-links", "index-url", "offline", "installer"):
         _build_option(setup, name)
+    setup.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="set up the present siblings when some are missing (default: refuse)",
+    )
     validate = action("validate", "check the shared env: Python, editables, imports, rows")
     validate.add_argument("--venv", type=_path, metavar="PATH", help="default: .venv")
     action("order", "print the siblings in dependency order")

@@ -119,7 +119,12 @@ def cmd_workspace_setup(args: argparse.Namespace) -> int:
         index_args = PipInstaller.index_args(index)  # uv and pip spell these alike
     venv = args.venv or meta.root / ".venv"
     steps = setup(
-        meta, venv, constraints=constraints, index_args=index_args, installer=args.installer
+        meta,
+        venv,
+        constraints=constraints,
+        index_args=index_args,
+        installer=args.installer,
+        allow_missing=args.allow_missing,
     )
     for step in steps:
         print(step)

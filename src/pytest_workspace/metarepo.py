@@ -164,9 +164,12 @@ def setup(
     constraints: Sequence[str] = (),
     index_args: Sequence[str] = (),
     installer: str | None = None,
+    allow_missing: bool = False,
 ) -> list[Step]:
     """One shared env at ``venv`` with every present sibling editable, installed in ONE
-    installer call; ``constraints`` (the bundle's other pins) keep the rest in line."""
+    installer call; ``constraints`` (the bundle's other pins) keep the rest in line. A
+    configured sibling that is missing stops it (the env would not be the workspace)
+    unless ``allow_missing``."""
     from .installers import InstallFailed, get_installer
     from .spec import find_interpreter
 
@@ -174,6 +177,13 @@ def setup(
     present = _usable(states)
     if not present:
         raise WorkspaceError("no sibling is present; run pytest-workspace workspace bootstrap")
+    missing = [state for state in states if not state.present]
+    if missing and not allow_missing:
+        names = ", ".join(f"{state.sibling.name} ({state.path})" for state in missing)
+        raise WorkspaceError(
+            f"missing sibling{'s' if len(missing) > 1 else ''}: {names}; run "
+            "pytest-workspace workspace bootstrap, or pass --allow-missing to set up without"
+        )
     if venv.is_symlink():
         raise WorkspaceError(f"{venv} is a symlink; not writing through it")
     backend = get_installer(installer)
@@ -284,10 +294,15 @@ def validate(meta: MetaRepository, venv: Path, *, matrix: object | None = None) 
 
     states = inspect(meta)
     present = _usable(states)
-    findings: list[str] = []
+    findings: list[str] = [
+        f"{state.sibling.name}: missing ({state.path}); run pytest-workspace workspace bootstrap"
+        for state in states
+        if not state.present
+    ]
     python = python_in(venv)
     if not python.exists():
-        return [f"{venv}: no virtual environment; run pytest-workspace workspace setup"]
+        return [*findings, f"{venv}: no virtual environment; run pytest-workspace workspace setup"]
+    findings.extend(dangling_editables(venv))
     version = subprocess.run(
         [str(python), "-c", "import platform; print(platform.python_version())"],
         capture_output=True,
@@ -322,23 +337,62 @@ def validate(meta: MetaRepository, venv: Path, *, matrix: object | None = None) 
             findings.append(f"{sibling}: import {module} failed (the first failure): {error}")
         except (ValueError, IndexError):
             findings.append(f"importing the siblings failed: {result.stderr.strip()[-300:]}")
-    findings.extend(_rows(present, matrix))
+    findings.extend(_rows(present, matrix, venv))
     return findings
 
 
-def _rows(present: Sequence[SiblingState], matrix: object | None) -> list[str]:
-    """The checkouts' own versions against the matrix rows (pre-releases allowed)."""
+def dangling_editables(venv: Path) -> list[str]:
+    """Every distribution in ``venv`` installed editable from a directory that is gone
+    (a sibling moved away): it cannot be imported, whatever else looks fine."""
+    import importlib.metadata
+
+    from .env import origin_of
+
+    found = []
+    for dist in importlib.metadata.distributions(path=[str(p) for p in site_packages(venv)]):
+        origin, editable = origin_of(dist)
+        if editable and origin is not None and not origin.is_dir():
+            name = dist.metadata["Name"] or "?"
+            found.append(f"{name} is installed editable from {origin}, which no longer exists")
+    return found
+
+
+def _installed_versions(venv: Path) -> dict[str, str]:
+    import importlib.metadata
+
+    return {
+        normalize(dist.metadata["Name"] or ""): dist.version
+        for dist in importlib.metadata.distributions(path=[str(p) for p in site_packages(venv)])
+    }
+
+
+def _rows(present: Sequence[SiblingState], matrix: object | None, venv: Path) -> list[str]:
+    """The checkouts' own versions against the matrix rows (pre-releases allowed). A
+    version only the build knows (git tags: setuptools-scm, hatch-vcs) is read from the
+    env's metadata of the editable install; one that cannot be found is a finding."""
     from .matrix import Matrix
 
     if not isinstance(matrix, Matrix):
         return []
+    findings = []
+    installed: dict[str, str] | None = None
     pins = []
     for state in present:
-        if state.project.version is None:
+        version = state.project.version
+        if version is None:
+            installed = _installed_versions(venv) if installed is None else installed
+            version = installed.get(normalize(str(state.project.distribution)))
+        if version is None:
+            findings.append(
+                f"{state.sibling.name}: no version to check against the matrix rows: "
+                f"pyproject.toml leaves it to the build, and {venv} does not hold "
+                f"{state.project.distribution}; run pytest-workspace workspace setup"
+            )
             continue
         try:
-            pins.append(matrix.pin(state.sibling.matrix_component, state.project.version))
-        except ValueError:
-            continue
+            pins.append(matrix.pin(state.sibling.matrix_component, version))
+        except ValueError as error:
+            findings.append(f"{state.sibling.name}: version {version!r}: {error}")
     found = matrix.check_pins(pins, "siblings") if pins else []
-    return [f"checkout versions: {n.message}" for n in found if n.level == "error"]
+    findings.extend(f"checkout versions: {n.message}" for n in found if n.level == "error")
+    return findings
