@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -43,10 +44,10 @@ def test_bundles_and_upgrade_paths(project: pytest.Pytester, plugin_cache: Path)
     result.stdout.fnmatch_lines(
         [
             "*= workspace =*",
-            "bundle  passed  failed  skipped  env",
-            "old          2       0        1  * (uv)",
-            "new          2       0        0  * (uv)",
-            "upgrade path  outcome",
+            "bundle  passed  failed  errors  skipped  verdict  env",
+            "old          2       0       0        1  passed   * (uv)",
+            "new          2       0       0        0  passed   * (uv)",
+            "upgrade path  verdict",
             "old:new       passed (1 test)",
         ]
     )
@@ -60,7 +61,9 @@ def test_xdist_same_counts_and_one_build_per_env(project: pytest.Pytester, tmp_p
     cache = tmp_path / "fresh-cache"
     result = run(project, cache, "--bundle", "all", "--upgrade-path", "all", "-n", "2")
     result.assert_outcomes(passed=6, skipped=1)
-    result.stdout.fnmatch_lines(["old          2       0        1  built in * s (uv)"])
+    result.stdout.fnmatch_lines(
+        ["old          2       0       0        1  passed   built in * s (uv)"]
+    )
     builds = [json.loads(line) for line in (cache / "builds.log").read_text().splitlines()]
     assert sorted(build["label"] for build in builds) == ["new", "old"]
     # The upgrade test worked on a private env; the shared env of "old" never moved.
@@ -202,14 +205,17 @@ def test_junit_properties_and_results_json(
     assert old["pins"] == {"core": "1.0.0", "platform": "1.0.0"}
     assert old["installer"] == "uv"
     assert old["outcomes"] == {"passed": 2, "skipped": 1}
+    assert (old["verdict"], old["why"], old["deselected"]) == ("passed", "", 0)
     assert len(old["env"]) == 20
     assert isinstance(old["build_seconds"], float)
     assert document["upgrade_paths"] == {
         "old:new": {
             "from": "old",
             "to": "new",
-            "outcome": "passed",
+            "verdict": "passed",
+            "why": "",
             "outcomes": {"passed": 1},
+            "deselected": 0,
             "changes": [
                 {"key": "core", "from": "1.0.0", "to": "1.1.0", "change": "upgrade"},
                 {"key": "platform", "from": "1.0.0", "to": "1.1.0", "change": "upgrade"},
@@ -321,13 +327,19 @@ def test_current_environment_mode(pytester: pytest.Pytester, plugin_cache: Path)
             assert bundle_env.python == Path(sys.executable)
             assert bundle_env.installed()["packaging"] == {packaging!r}
             assert bundle_env.run_python("print(1)").stdout == "1\\n"
+
+        def test_without_the_fixture():
+            import packaging  # runs in the bundle's env as much as the other test
         """
     )
     result = run(pytester, plugin_cache, "--bundle", "here", "--workspace-env", "current")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*running environment (--workspace-env current)*"])
-    # The summary counts the tests and says where they ran.
-    result.stdout.fnmatch_lines(["here         1       0        0  running environment"])
+    # The summary counts every test (each runs in the bundle) and says where they ran;
+    # it said 0 passed for a test without the bundle fixture.
+    result.stdout.fnmatch_lines(
+        ["here         2       0       0        0  passed   running environment"]
+    )
 
     result = run(pytester, plugin_cache, "--bundle", "elsewhere", "--workspace-env", "current")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -518,6 +530,18 @@ def test_bundle_declared_xfail_is_strict(
     result.stdout.fnmatch_lines(["*XPASS(strict)*core 1.0 lacks it*"])
 
 
+def test_upgrade_path_declared_xfail_is_strict(
+    project: pytest.Pytester, plugin_cache: Path, wheelhouse: Path
+) -> None:
+    # Was a green "xpassed": a path declared broken that works is news, as for bundles.
+    path = '[[upgrades]]\nfrom = "core@1.0.0"\nto = "core@1.1.0"\nxfail = "lost servers"\n'
+    project.makefile(".toml", versions=MATRIX.format(links=str(wheelhouse)) + path)
+    project.makepyfile(test_path="def test_moves(upgrade_path):\n    upgrade_path.upgrade()\n")
+    result = run(project, plugin_cache, "--upgrade-path=core@1.0.0:core@1.1.0", "test_path.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*XPASS(strict)*lost servers*"])
+
+
 def test_upgrade_path_honours_the_source_bundles_python(
     project: pytest.Pytester, plugin_cache: Path, wheelhouse: Path
 ) -> None:
@@ -567,3 +591,125 @@ def test_invalid_matrix_is_reported_as_invalid_not_missing(
         f"ERROR: {pytester.path / 'versions.toml'}: bundles.b.core: expected a PEP 440 "
         "version, got 'not a version'"
     ]
+
+
+def test_a_bundle_in_which_no_test_ran_is_not_green(
+    project: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    # Only the test that uses no bundle runs: every selected bundle ran nothing.
+    report = tmp_path / "results.json"
+    result = run(
+        project, plugin_cache, "--bundle=all", "-k", "test_plain", f"--workspace-report={report}"
+    )
+    result.assert_outcomes(passed=1, deselected=6)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "old          0       0       0        0  not run  *",
+            "error: bundle old not run: no tests ran in old: 3 deselected",
+            "error: bundle new not run: no tests ran in new: 2 deselected",
+            "*= 1 passed, 6 deselected in *",
+        ]
+    )
+    bundles = json.loads(report.read_text())["bundles"]
+    assert (bundles["old"]["verdict"], bundles["old"]["deselected"]) == ("not run", 3)
+    merged = subprocess.run(
+        [sys.executable, "-m", "pytest_workspace", "report", str(report)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert merged.returncode == 1
+    assert "**0/2 bundles green, 0/1 upgrade paths green, 3 not run**" in merged.stdout
+    assert "bundle old: not run: no tests ran in old: 3 deselected" in merged.stderr
+
+
+def test_a_collection_error_is_an_error_of_every_selected_bundle(
+    project: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    project.makepyfile(test_broken="import not_installed_anywhere\n")
+    report = tmp_path / "results.json"
+    result = run(project, plugin_cache, "--bundle=all", f"--workspace-report={report}")
+    assert result.ret == pytest.ExitCode.INTERRUPTED  # pytest stops on collection errors
+    result.stdout.fnmatch_lines(
+        [
+            "old          0       0       1        0  error    *",
+            "new          0       0       1        0  error    *",
+        ]
+    )
+    bundles = json.loads(report.read_text())["bundles"]
+    assert {name: info["verdict"] for name, info in bundles.items()} == {
+        "old": "error",
+        "new": "error",
+    }
+
+
+UPGRADE_TO_THE_CHECKOUT = """
+import pytest
+
+
+def test_upgrade_to_my_code(upgrade_path, tmp_path):
+    env = upgrade_path.env
+    core = "import pwt_core; print(pwt_core.VERSION)"
+    # Users upgrade from the release they have installed...
+    assert env.installed()["pwt-core"] == "1.0.0"
+    assert env.run_python(core).stdout.strip() == "1.0.0"
+    assert upgrade_path.to_versions == {"core": "1.5.0.dev0", "platform": "1.1.0"}
+    # ...to this checkout (editable), the rest of the target as released.
+    upgrade_path.upgrade()
+    assert env.installed()["pwt-core"] == "1.5.0.dev0"
+    assert env.run_python(core).stdout.strip() == "checkout"
+    assert env.installed()["pwt-platform"] == "1.1.0"
+    assert env.pins == {"core": "1.5.0.dev0", "platform": "1.1.0"}
+    # And back to the release, the checkout gone from the env.
+    upgrade_path.downgrade()
+    assert env.run_python(core).stdout.strip() == "1.0.0"
+"""
+
+UPGRADE_BETWEEN_RELEASES = """
+def test_releases_only(upgrade_path):
+    env = upgrade_path.env
+    upgrade_path.upgrade()
+    assert env.run_python("import pwt_core; print(pwt_core.VERSION)").stdout.strip() == "1.1.0"
+"""
+
+
+def test_an_upgrade_path_in_a_component_repository_ends_at_the_checkout(
+    project: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    # The checkout was swapped in at neither end: the path tested two releases, none of
+    # this repository's code.
+    make_checkout(project.path)
+    project.makepyfile(test_local=UPGRADE_TO_THE_CHECKOUT)
+    report = tmp_path / "results.json"
+    result = run(
+        project,
+        plugin_cache,
+        "--upgrade-path=old:new",
+        "test_local.py",
+        f"--workspace-report={report}",
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "workspace: upgrade path old:new: core 1.0.0 -> checkout 1.5.0.dev0 (upgrade), "
+            "platform 1.0.0 -> 1.1.0 (upgrade)"
+        ]
+    )
+    changes = json.loads(report.read_text())["upgrade_paths"]["old:new"]["changes"]
+    assert changes[0] == {
+        "key": "core",
+        "from": "1.0.0",
+        "to": "1.5.0.dev0",
+        "change": "upgrade",
+        "checkout": True,
+    }
+    # --workspace-source=none: releases only, as before.
+    project.makepyfile(test_local=UPGRADE_BETWEEN_RELEASES)
+    result = run(
+        project, plugin_cache, "--upgrade-path=old:new", "test_local.py", "--workspace-source=none"
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["workspace: upgrade path old:new: core 1.0.0 -> 1.1.0 (upgrade), platform *"]
+    )

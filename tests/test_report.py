@@ -197,6 +197,43 @@ BAD_RESULTS = [
         '{"schema": 1, "started": "2026-01-01T00:00:00", "upgrade_paths": {"a:b": {"from": "a"}}}',
         "upgrade_paths.a:b.to: expected a bundle or component@version, got None",
     ),
+    (
+        '{"schema": 1, "started": "2026-01-01T00:00:00", "matrix": 5}',
+        "matrix: expected a string or null, got 5",
+    ),
+    (
+        '{"schema": 1, "started": "2026-01-01T00:00:00", "finished": "later"}',
+        "finished: expected an ISO 8601 timestamp, got 'later'",
+    ),
+    (
+        '{"schema": 1, "started": "2026-01-01T00:00:00", "bundles": 5}',
+        "bundles: expected a table, got 5",
+    ),
+    (
+        '{"schema": 1, "started": "2026-01-01T00:00:00", '
+        '"bundles": {"b": {"pins": {}, "verdict": "green"}}}',
+        "bundles.b.verdict: expected one of crashed, failed, error, not run, passed, got 'green'",
+    ),
+    (
+        '{"schema": 1, "started": "2026-01-01T00:00:00", '
+        '"bundles": {"b": {"pins": {}, "deselected": -1}}}',
+        "bundles.b.deselected: expected a count of tests, got -1",
+    ),
+    (
+        '{"schema": 1, "started": "2026-01-01T00:00:00", '
+        '"upgrade_paths": {"a:b": {"from": "a", "to": "b", "changes": 5}}}',
+        "upgrade_paths.a:b.changes: expected an array of changes, got 5",
+    ),
+    (
+        '{"schema": 1, "started": "2026-01-01T00:00:00", '
+        '"upgrade_paths": {"a:b": {"from": "a", "to": "b", "changes": [{"key": 1}]}}}',
+        "upgrade_paths.a:b.changes[0].key: expected a string, got 1",
+    ),
+    (
+        '{"schema": 1, "started": "2026-01-01T00:00:00", '
+        '"tests": [{"nodeid": "t", "outcome": "passed", "bundle": 7}]}',
+        "tests[0].bundle: expected a string or null, got 7",
+    ),
     ("[" * 100000 + "]" * 100000, None),
 ]
 
@@ -218,7 +255,7 @@ def test_bad_results_file(
 def test_naive_and_aware_timestamps_merge(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    base = {"schema": 1, "tests": [], "upgrade_paths": {}}
+    base = {"schema": 1, "tests": [{"nodeid": "t", "bundle": "b", "outcome": "passed"}]}
     older = {**base, "started": "2026-01-01T00:00:00", "bundles": {"b": {"pins": {"core": "1"}}}}
     newer = {
         **base,
@@ -325,3 +362,48 @@ def test_require_all_makes_not_run_a_failure(
     capsys.readouterr()
     assert main(["report", *map(str, green), "--matrix", str(matrix), "--require-all"]) == 1
     assert capsys.readouterr().err.startswith("not run: ")
+
+
+@pytest.mark.parametrize(
+    ("bundle", "tests", "status", "problem"),
+    [
+        # A run in which nothing ran in the bundle: not green, whatever else passed.
+        (
+            {"pins": {}},
+            [],
+            "⚪ not run<br>no tests ran in b: no test selected it",
+            "not run: no tests ran in b: no test selected it",
+        ),
+        # A recorded verdict is never better than the file's own tests.
+        ({"pins": {}, "verdict": "passed"}, [("failed", "b")], "❌ failing", "failed: 1 failed"),
+        # Whole-suite workers that crashed: nothing else in the file says so.
+        (
+            {"pins": {}, "verdict": "crashed", "why": "workers crashed while starting: boom"},
+            [],
+            "❌ crashed<br>workers crashed while starting: boom",
+            "crashed: workers crashed while starting: boom",
+        ),
+    ],
+    ids=["nothing-ran", "recorded-better-than-its-tests", "crashed"],
+)
+def test_a_bundle_that_did_not_run_and_pass_is_not_green(
+    bundle: dict[str, object],
+    tests: list[tuple[str, str]],
+    status: str,
+    problem: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    document = {
+        "schema": 1,
+        "started": "2026-01-01T00:00:00+00:00",
+        "bundles": {"b": bundle},
+        "tests": [{"nodeid": "t.py::t", "outcome": o, "bundle": b} for o, b in tests],
+    }
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(document))
+    assert main(["report", str(path)]) == 1
+    out, err = capsys.readouterr()
+    (row,) = [line for line in out.splitlines() if line.startswith("| **b**")]
+    assert f"| {status} |" in row
+    assert err == f"bundle b: {problem}\n"

@@ -4,6 +4,8 @@ run inside each bundle's env through pytest-xdist, reported per bundle."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import textwrap
 import xml.etree.ElementTree as ET
@@ -160,9 +162,9 @@ def test_the_suite_runs_once_per_bundle_in_its_env(
     )
     result.stdout.fnmatch_lines(
         [
-            "bundle  passed  failed  skipped  env",
-            "old          5       0        1  * (uv)",
-            "new          6       0        0  * (uv)",
+            "bundle  passed  failed  errors  skipped  verdict  env",
+            "old          5       0       0        1  passed   * (uv)",
+            "new          6       0       0        0  passed   * (uv)",
         ]
     )
     cases = junit_cases(junit)
@@ -197,8 +199,8 @@ def test_a_break_in_the_checkout_fails_in_every_bundle(
     assert result.ret == 1
     result.stdout.fnmatch_lines(
         [
-            "old          2       3        1  *",
-            "new          3       3        0  *",
+            "old          2       3       0        1  failed  *",
+            "new          3       3       0        0  failed  *",
             "failed in old: tests/test_platform.py::test_platform_sees_core?0?*",
         ]
     )
@@ -290,9 +292,10 @@ def test_a_worker_whose_env_fails_its_check_says_so_in_one_line(
     result.stdout.fnmatch_lines(
         [
             "4 workers: old [0 items], new [6 items]",
-            "old          0       0        0  *",
-            "new          6       0        0  *",
-            "error: bundle old ran nothing: the running environment does not hold bundle old: "
+            "old          0       0       0        0  not run  *",
+            "new          6       0       0        0  passed  *",
+            "error: bundle old not run: its env failed the check: the running environment "
+            "does not hold bundle old: "
             "tampered",
         ]
     )
@@ -349,8 +352,8 @@ def test_a_worker_that_dies_fails_its_test_in_its_bundle_and_the_rest_still_runs
         [
             "worker 'gw*' crashed while running 'tests/test_platform.py::test_numbered?1?' "
             "in bundle old's env",
-            "old          3       1        0  *",
-            "new          4       0        0  *",
+            "old          3       1       0        0  failed  *",
+            "new          4       0       0        0  passed  *",
             "failed in old: tests/test_platform.py::test_numbered?1?*",
         ]
     )
@@ -418,7 +421,10 @@ def test_upgrade_paths_run_once_each_beside_the_bundles(
         ]
     )
     result.stdout.fnmatch_lines(
-        ["old          5       0        1  *", "new          6       0        0  *"]
+        [
+            "old          5       0       0        1  passed  *",
+            "new          6       0       0        0  passed  *",
+        ]
     )
     upgrades = [case for case in junit_cases(junit) if case["name"].startswith("test_upgrade")]
     assert [(c["name"], c["workspace_upgrade_path"]) for c in upgrades] == [
@@ -490,3 +496,297 @@ def test_a_crashed_tests_upgrade_path_is_read_from_its_parameters(
 
     ids = ["old:new", "lts-3.1:stable-3.2", "3.1:stable"]
     assert upgrade_path_of(nodeid, ids) == expected
+
+
+# -- verdicts: nothing is green that did not run and pass ----------------------------------
+
+CONFTEST_FAILS_IN_OLD = """
+import os
+
+if os.environ.get("PYTEST_WORKSPACE_BUNDLE") == "old":
+    {body}
+"""
+
+
+def verdicts(report: Path) -> dict[str, tuple[str, str]]:
+    bundles = json.loads(report.read_text())["bundles"]
+    return {name: (info["verdict"], info["why"]) for name, info in bundles.items()}
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "1"], ["-n", "2"]], ids=["default", "n1", "n2"])
+def test_a_bundle_whose_workers_crash_while_starting_is_crashed_and_the_others_run(
+    workers: list[str], component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    # Without -n xdist would replace the crashed worker forever; with -n it gave up on
+    # the whole run after 4 crashes, said "no tests ran" and exited 0.
+    body = "import not_in_old  # noqa: F401"
+    (component.path / "conftest.py").write_text(CONFTEST_FAILS_IN_OLD.format(body=body))
+    report = tmp_path / "results.json"
+    result = component.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        f"--workspace-cache={plugin_cache}",
+        "--workspace-offline",
+        "--bundle=all",
+        f"--workspace-report={report}",
+        *workers,
+        timeout=300,
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(
+        [
+            "old          0       0       0        0  crashed  *",
+            "new          6       0       0        0  passed   *",
+            "error: bundle old crashed: workers crashed while starting: *ConftestImportFailure: "
+            "ModuleNotFoundError: No module named 'not_in_old'*",
+        ]
+    )
+    assert "replacing crashed worker" not in result.stdout.str()
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    found = verdicts(report)
+    assert found["new"] == ("passed", "")
+    assert found["old"][0] == "crashed"
+    assert found["old"][1].startswith("workers crashed while starting: ")
+    merged = subprocess.run(
+        [sys.executable, "-m", "pytest_workspace", "report", str(report)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert merged.returncode == 1
+    assert "**1/2 bundles green" in merged.stdout
+    assert "❌ crashed" in merged.stdout
+    assert merged.stderr.startswith("bundle old: crashed: workers crashed while starting: ")
+
+
+def test_a_worker_that_exits_while_starting_names_its_exit_code(
+    component: pytest.Pytester, plugin_cache: Path
+) -> None:
+    body = "os._exit(3)"
+    (component.path / "conftest.py").write_text(CONFTEST_FAILS_IN_OLD.format(body=body))
+    result = run_suite(component, plugin_cache, "--bundle=all")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(
+        ["error: bundle old crashed: workers crashed while starting (exit code 3): *"]
+    )
+
+
+ONLY_IN_NEW = """
+import os
+
+if os.environ["PYTEST_WORKSPACE_BUNDLE"] == "old":
+    import not_in_old  # noqa: F401
+
+
+def test_new_feature():
+    pass
+"""
+
+
+def test_a_module_that_cannot_be_imported_in_one_bundle_is_an_error_of_that_bundle(
+    component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    # The ERROR line named no bundle, JUnit had no workspace_bundle, the table said
+    # 0 0 0, and `report` called the bundle passing.
+    (component.path / "tests" / "test_new_feature.py").write_text(ONLY_IN_NEW)
+    result, junit, report = run_reported(component, plugin_cache, tmp_path)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=12, skipped=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "old          5       0       1        1  error    *",
+            "new          7       0       0        0  passed   *",
+        ]
+    )
+    result.stdout.fnmatch_lines(["ERROR ?old? tests/test_new_feature.py - *"])
+    errors = [
+        {p.get("name"): p.get("value") for p in case.iter("property")}
+        for case in ET.parse(junit).getroot().iter("testcase")
+        if list(case.iter("error"))
+    ]
+    assert errors == [{"workspace_bundle": "old"}]
+    assert verdicts(report) == {"old": ("error", "1 error"), "new": ("passed", "")}
+    document = json.loads(report.read_text())
+    (error,) = [t for t in document["tests"] if t["outcome"] == "error"]
+    assert (error["bundle"], error["nodeid"]) == ("old", "tests/test_new_feature.py")
+    assert "not_in_old" in error["message"]
+
+
+def test_a_bundle_in_which_nothing_ran_fails_the_run_unless_allowed(
+    component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    gated = "import pytest\n\n\n@pytest.mark.bundles('new')\ndef test_new_only():\n    pass\n"
+    (component.path / "tests" / "test_platform.py").write_text(gated)
+    report = tmp_path / "results.json"
+    result = run_suite(component, plugin_cache, "--bundle=all", f"--workspace-report={report}")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "old          0       0       0        1  not run  *",
+            "error: bundle old not run: no tests ran in old: 1 skipped",
+        ]
+    )
+    assert verdicts(report)["old"] == ("not run", "no tests ran in old: 1 skipped")
+    # -k deselects in every bundle's workers: pytest's final line still counts them.
+    result = run_suite(component, plugin_cache, "--bundle=all", "-k", "nothing_matches")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED  # pytest's own word for it
+    result.stdout.fnmatch_lines(
+        [
+            "error: bundle old not run: no tests ran in old: 1 deselected",
+            "error: bundle new not run: no tests ran in new: 1 deselected",
+            "*= 2 deselected in *",
+        ]
+    )
+    # Gating whole bundles away on purpose: allowed, and said so.
+    result = run_suite(
+        component, plugin_cache, "--bundle=all", "-o", "workspace_allow_not_run=true"
+    )
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "workspace: a bundle or upgrade path in which no test runs does not fail the run "
+            "(workspace_allow_not_run)",
+            "note: bundle old not run: no tests ran in old: 1 skipped (allowed)",
+        ]
+    )
+
+
+FORKS_IN_OLD = """
+import os
+
+
+def test_forks():
+    if os.environ["PYTEST_WORKSPACE_BUNDLE"] == "old":
+        os.fork()  # the child carries on running tests, as a careless test would
+
+
+def test_after():
+    pass
+"""
+
+EXITS_IN_OLD = """
+import os
+
+import pytest
+
+
+def test_gives_up():
+    if os.environ["PYTEST_WORKSPACE_BUNDLE"] == "old":
+        pytest.exit("no database here", returncode={code})
+
+
+def test_after():
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("tests", "why"),
+    [
+        (FORKS_IN_OLD, "worker gw* reported test #* as done, which it was not running: *"),
+        (
+            EXITS_IN_OLD.format(code=0),
+            "stopped by pytest.exit(): no database here while running "
+            "tests/test_platform.py::test_gives_up",
+        ),
+        (
+            EXITS_IN_OLD.format(code=None),
+            "stopped by pytest.exit(): no database here while running "
+            "tests/test_platform.py::test_gives_up",
+        ),
+    ],
+    ids=["fork", "exit-0", "exit-interrupted"],
+)
+def test_a_worker_that_misbehaves_ends_its_bundle_not_the_run(
+    tests: str, why: str, component: pytest.Pytester, plugin_cache: Path, tmp_path: Path
+) -> None:
+    # Each was an INTERNALERROR (exit 3) with wrong counts, or interrupted every bundle.
+    (component.path / "tests" / "test_platform.py").write_text(tests)
+    report = tmp_path / "results.json"
+    result = component.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        f"--workspace-cache={plugin_cache}",
+        "--workspace-offline",
+        "--bundle=all",
+        f"--workspace-report={report}",
+        timeout=300,
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    output = result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in output
+    assert "Interrupted" not in output
+    result.stdout.fnmatch_lines(["new          2       0       0        0  passed   *"])
+    result.stdout.fnmatch_lines([f"error: bundle old crashed: {why}"])
+    found = verdicts(report)
+    assert found["new"] == ("passed", "")
+    assert found["old"][0] == "crashed"
+
+
+OLD_PYTEST = os.environ.get("PWT_OLD_PYTEST_WHEELS")
+
+WARNS_AS_OLD_PYTEST_CAN = """
+import warnings
+
+import pytest
+
+
+def test_warns_with_a_class_only_old_pytest_has():
+    # PytestUnhandledCoroutineWarning is gone from pytest 8.4; the controller (the outer
+    # pytest) must still take the report of a worker that records one.
+    if hasattr(pytest, "PytestUnhandledCoroutineWarning"):
+        warnings.warn(pytest.PytestUnhandledCoroutineWarning("only old pytest has this"))
+
+
+def test_plain():
+    pass
+"""
+
+
+@pytest.mark.skipif(
+    OLD_PYTEST is None, reason="needs PWT_OLD_PYTEST_WHEELS (nox -s tests downloads it)"
+)
+def test_a_bundle_that_pins_the_oldest_supported_pytest(
+    component: pytest.Pytester, plugin_cache: Path, wheelhouse: Path
+) -> None:
+    # A plugin's own repository tests against several pytests; the worker side of this
+    # plugin runs on the oldest one pyproject.toml allows, and a warning class the
+    # outer pytest lacks was an INTERNALERROR (AttributeError, then KeyError).
+    assert OLD_PYTEST is not None
+    (wheel,) = Path(OLD_PYTEST).glob("pytest-*.whl")
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    floor = next(r for r in declared if r.startswith("pytest>="))[len("pytest>=") :]
+    version = wheel.name.split("-")[1]
+    assert version.startswith(f"{floor}."), f"{wheel.name} is not pytest {floor}.x"
+    matrix = MATRIX.format(links=str(wheelhouse))
+    matrix += (
+        f'\n[bundles.oldest-pytest]\ncore = "1.1.0"\nplatform = "1.1.0"\npytest = "{version}"\n'
+    )
+    component.makefile(".toml", versions=matrix)
+    (component.path / "tests" / "test_platform.py").write_text(WARNS_AS_OLD_PYTEST_CAN)
+    ini = component.path / "tox.ini"
+    ini.write_text(ini.read_text().rstrip("\n") + f"\n    {OLD_PYTEST}\n")
+    result = run_suite(
+        component,
+        plugin_cache,
+        "--bundle=new",
+        "--bundle=oldest-pytest",
+        "-W",
+        "default::pytest.PytestWarning",
+    )
+    output = result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in output
+    assert result.ret == pytest.ExitCode.OK, output
+    result.assert_outcomes(passed=4, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"workspace: bundle oldest-pytest: core 1.1.0, platform 1.2.0.dev0, pytest {version}",
+            "*PytestWarning: PytestUnhandledCoroutineWarning: only old pytest has this",
+            "new                 2       0       0        0  passed   *",
+            "oldest-pytest       2       0       0        0  passed   *",
+        ]
+    )

@@ -193,20 +193,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     from ._load import load_matrix
     from .discover import find_matrix
     from .report import merge, render_html, render_markdown
-    from .results import check_document
+    from .results import read_results
 
-    documents = []
+    files = []
     for path in args.results:
         try:
             document = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError) as error:
             raise WorkspaceError(f"{path}: cannot read results JSON: {error}") from None
-        documents.append((str(path), check_document(document, str(path))))
+        files.append(read_results(document, str(path)))
     declared_bundles: dict[str, str] = {}
     declared_paths: dict[str, str] = {}
     matrix_path = args.matrix or next(
-        (d["matrix"] for _, d in documents if d.get("matrix") and Path(d["matrix"]).is_file()),
-        None,
+        (f.matrix for f in files if f.matrix and Path(f.matrix).is_file()), None
     )
     if matrix_path is not None or args.matrix is None:
         try:
@@ -220,7 +219,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 for name, bundle in matrix.bundles.items()
             }
             declared_paths = {p.id: f"{p.source.label} → {p.target.label}" for p in matrix.upgrades}
-    merged = merge(documents, declared_bundles, declared_paths)
+    merged = merge(files, declared_bundles, declared_paths)
     markdown = render_markdown(merged, args.title)
     if args.markdown:
         Path(args.markdown).write_text(markdown, encoding="utf-8")
@@ -230,8 +229,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(markdown, end="")
     else:
         print(merged.headline())
+    for problem in merged.problems():
+        print(problem, file=sys.stderr)
     if args.require_all and not merged.complete:
-        missing = ", ".join(row.name for row in merged.rows if row.started is None)
+        missing = ", ".join(row.name for row in merged.rows if row.verdict is None)
         print(f"not run: {missing}", file=sys.stderr)
         return FINDINGS
     return OK if merged.ok else FINDINGS

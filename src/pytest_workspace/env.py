@@ -29,7 +29,7 @@ from ._names import normalize
 from ._paths import bin_dir, python_in, site_packages
 from .errors import EnvError, InstallError
 from .matrix import Pin
-from .spec import EnvSpec
+from .spec import EnvSpec, Source
 
 if TYPE_CHECKING:
     import importlib.metadata
@@ -413,34 +413,56 @@ class Env:
             )
 
     def install(
-        self, pins: Sequence[Pin], *, label: str = "upgrade", constraints: Sequence[str] = ()
+        self,
+        pins: Sequence[Pin],
+        *,
+        label: str = "upgrade",
+        constraints: Sequence[str] = (),
+        sources: Mapping[str, Path] | None = None,
     ) -> Env:
         """Move a *private* env to other versions in place (upgrade or downgrade);
-        ``constraints`` bound what the pins pull in (:func:`.checks.completion`)."""
+        ``constraints`` bound what the pins pull in (:func:`.checks.completion`), and
+        ``sources`` (component to checkout) are installed editable instead of their pins.
+        A distribution that changes between release and checkout is removed first (an
+        installer may take a checkout of the same version for the release)."""
         from .diagnose import explain
         from .installers import InstallFailed
+        from .spec import local_sources
 
         if self.shared or self.installer is None:
             raise EnvError(
                 f"refusing to change the shared env {self.spec.label} at {self.path}; "
                 "mutating users get a private env"
             )
-        sourced = self.spec.sourced
+        swapped = local_sources(pins, sources or {}, editable=True)
+        sourced = frozenset(normalize(source.distribution) for source in swapped)
+        moved = {normalize(pin.distribution) for pin in pins}
+        switching = sorted((self.spec.sourced ^ sourced) & moved)
         requirements = [
             pin.requirement for pin in pins if normalize(pin.distribution) not in sourced
         ]
         started = time.perf_counter()
         self._forget_bytecode()
         try:
+            self.installer.uninstall(self.python, switching)
             options = constraint_args(self.path, constraints) if constraints else []
-            self.installer.install(self.python, requirements, self.spec.index, options=options)
+            editables = [source.target for source in swapped]
+            self.installer.install(
+                self.python, requirements, self.spec.index, editables, options=options
+            )
         except InstallFailed as failure:
             raise explain(failure, pins, label, "target", self.spec.index) from None
         installed = self.installed()
         verify(pins, installed, sourced, label, "target")
+        problems = checkout_problems(self.path, swapped)
+        if problems:
+            raise InstallError(f"cannot install target {label}: " + "; ".join(problems))
         merged = {pin.key: pin for pin in self.spec.pins}
         merged.update({pin.key: pin for pin in pins})
-        self.spec = dataclasses.replace(self.spec, pins=tuple(merged.values()))
+        kept = tuple(s for s in self.spec.sources if normalize(s.distribution) not in moved)
+        self.spec = dataclasses.replace(
+            self.spec, pins=tuple(merged.values()), sources=kept + swapped
+        )
         if self.manifest is not None:
             self.manifest = dataclasses.replace(
                 self.manifest,
@@ -448,3 +470,32 @@ class Env:
                 last_install_seconds=round(time.perf_counter() - started, 3),
             )
         return self
+
+
+def checkout_problems(env: Path, sources: Sequence[Source]) -> list[str]:
+    """Each checkout in ``sources`` that the env at ``env`` does not hold installed
+    editable from that checkout (PEP 610 ``direct_url.json``)."""
+    if not sources:
+        return []
+    import importlib.metadata
+
+    found: dict[str, importlib.metadata.Distribution] = {}
+    for dist in importlib.metadata.distributions(path=[str(p) for p in site_packages(env)]):
+        found.setdefault(normalize(dist.metadata["Name"] or ""), dist)
+    problems = []
+    for source in sources:
+        installed = found.get(normalize(source.distribution))
+        if installed is None:
+            problems.append(f"{source.distribution} is not installed")
+            continue
+        origin, editable = origin_of(installed)
+        if origin is None or not _within(origin.resolve(), source.path.resolve()):
+            where = f"from {origin}" if origin else "from a release, not from its checkout"
+            problems.append(f"{source.distribution} is installed {where}; expected {source.path}")
+        elif not editable:
+            problems.append(f"{source.distribution} from {source.path} is not editable")
+    return problems
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents

@@ -7,7 +7,8 @@ built, and turns a user error into one clean failure line.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -51,10 +52,18 @@ class WorkspaceEnvFactory:
         extras: Sequence[str] = (),
         private: bool = False,
     ) -> Env:
+        return self._one_line(lambda: self._build(bundle, combination, extras, private))
+
+    def released(self, bundle: Bundle) -> Env:
+        """A private env of ``bundle`` exactly as released: no checkout swapped in (an
+        upgrade path's source end is what users have installed)."""
+        return self._one_line(lambda: self._private(bundle, (), sources={}))
+
+    def _one_line(self, build: Callable[[], Env]) -> Env:
         from .errors import InterpreterNotFound, WorkspaceError
 
         try:
-            return self._build(bundle, combination, extras, private)
+            return build()
         except InterpreterNotFound as error:
             problem, skip = str(error), not self._session.strict
         except WorkspaceError as error:
@@ -82,8 +91,13 @@ class WorkspaceEnvFactory:
             raise WorkspaceError("workspace_env_factory needs a bundle or a combination")
         if not private:
             return session.env_for(bundle, extras=extras)
+        return self._private(bundle, extras)
+
+    def _private(
+        self, bundle: Bundle, extras: Sequence[str], sources: Mapping[str, Path] | None = None
+    ) -> Env:
         path = self._tmp.mktemp(f"env-{_UNSAFE.sub('_', bundle.name)}") / "env"
-        return session.env_for(bundle, extras=extras, private=path)
+        return self._session.env_for(bundle, extras=extras, private=path, sources=sources)
 
 
 class PytestUpgradeRun(UpgradeRun):
@@ -167,4 +181,7 @@ def upgrade_path(
         for name, end in ends.items()
         if end.bundle is None
     }
-    return PytestUpgradeRun(path, workspace_env_factory(source, private=True), constraints)
+    sources = session.selection.path_sources.get(path.id, {}) if session.selection else {}
+    checkouts = {c.key: c.after for c in session.path_changes(path) if c.checkout and c.after}
+    env = workspace_env_factory.released(source)
+    return PytestUpgradeRun(path, env, constraints, sources, checkouts)

@@ -124,6 +124,15 @@ class Installer(ABC):
         argv = self.install_argv(python, _checked(requirements), index, editables, paths, options)
         self._run(argv)
 
+    @abstractmethod
+    def uninstall_command(self, python: Path) -> list[str]:
+        """The command, up to the names, that removes distributions from the env."""
+
+    def uninstall(self, python: Path, distributions: Sequence[str]) -> None:
+        """Remove ``distributions`` (already validated names) from the env of ``python``."""
+        if distributions:
+            self._run([*self.uninstall_command(python), *distributions])
+
     @staticmethod
     def _run(argv: Sequence[str], env: Mapping[str, str] | None = None) -> None:
         environ = dict(os.environ if env is None else env)
@@ -213,6 +222,9 @@ class UvInstaller(Installer):
     def install_command(self, python: Path) -> list[str]:
         return [self.binary, "pip", "install", "--python", str(python), "--link-mode", "hardlink"]
 
+    def uninstall_command(self, python: Path) -> list[str]:
+        return [self.binary, "pip", "uninstall", "--python", str(python)]
+
 
 class PipInstaller(Installer):
     """virtualenv + pip, for machines without uv."""
@@ -261,6 +273,9 @@ class PipInstaller(Installer):
             "--progress-bar",
             "off",
         ]
+
+    def uninstall_command(self, python: Path) -> list[str]:
+        return [str(python), "-m", "pip", "uninstall", "--yes", "--disable-pip-version-check"]
 
 
 INSTALLERS: dict[str, type[Installer]] = {"uv": UvInstaller, "pip": PipInstaller}

@@ -97,6 +97,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("workspace_offline", "use no index", type="bool", default=False)
     parser.addini("workspace_env", "isolated, bundle or current", default=None)
     parser.addini(
+        "workspace_allow_not_run",
+        "a selected bundle or upgrade path in which no test ran does not fail the run "
+        "(for suites that gate whole bundles away on purpose)",
+        type="bool",
+        default=False,
+    )
+    parser.addini(
         "workspace_test_extras",
         "whole-suite mode: extras of the project installed with it (e.g. test)",
         type="args",
@@ -127,4 +134,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.pluginmanager.hasplugin("xdist"):
         from .suite import XdistHooks
 
-        config.pluginmanager.register(XdistHooks(session), "workspace-xdist")
+        hooks = XdistHooks(session)
+        config.pluginmanager.register(hooks, "workspace-xdist")
+        if session.workers:
+            hooks.start(config)

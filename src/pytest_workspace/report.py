@@ -11,10 +11,11 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from .matrix import Bundle, UpgradePath
-from .results import OUTCOMES, EnvRecord, TestResult, counts, path_outcome
+from .results import OUTCOMES, EnvRecord, Results, ResultsFile, describe_counts
+from .verdict import Verdict
 
 __all__ = [
     "CI_FORMATS",
@@ -64,56 +65,76 @@ def ci_matrix(
     raise ValueError(f"expected a CI format, one of {', '.join(CI_FORMATS)}, got {fmt!r}")
 
 
-def _cells(counter: Counter[str]) -> str:
-    extra = ", ".join(
-        f"{counter[outcome]} {outcome}"
-        for outcome in ("error", "xfailed", "xpassed")
-        if counter[outcome]
-    )
-    main = f"{counter['passed']:>6}  {counter['failed']:>6}  {counter['skipped']:>7}"
-    return f"{main}  {extra}" if extra else main
-
-
 def summary_lines(
-    results: Sequence[TestResult],
+    results: Results,
     bundles: Sequence[str],
     upgrades: Sequence[str],
-    envs: Mapping[str, EnvRecord],
 ) -> list[str]:
-    """The terminal summary: bundle x outcomes (with env build times), path x outcome."""
+    """The terminal summary: bundle x outcomes, verdict and env build time; upgrade
+    path x verdict."""
     lines: list[str] = []
-    by_bundle = counts(results, "bundle")
     if bundles:
+        verdicts = {name: _verdict_cell(results, name) for name in bundles}
         width = max(len("bundle"), *(len(name) for name in bundles))
-        lines.append(f"{'bundle':<{width}}  passed  failed  skipped  env")
+        wide = max(len("verdict"), *(len(cell) for cell in verdicts.values()))
+        lines.append(
+            f"{'bundle':<{width}}  passed  failed  errors  skipped  {'verdict':<{wide}}  env"
+        )
         for name in bundles:
-            env = envs.get(name)
-            if env is None:
-                how = "not built"
-            elif env.installer == "current":
-                how = "running environment"
-            elif env.fresh:
-                how = f"built in {env.build_seconds:.2f} s ({env.installer})"
-            else:
-                how = f"reused ({env.installer})"
-            row = _cells(by_bundle.get(name, Counter()))
-            lines.append(f"{name:<{width}}  {row}  {how}")
-    by_path = counts(results, "upgrade_path")
+            counter = results.counts(name)
+            cells = (
+                f"{counter['passed']:>6}  {counter['failed']:>6}  {counter['error']:>6}  "
+                f"{counter['skipped']:>7}"
+            )
+            env = _env(results.envs.get(name))
+            lines.append(f"{name:<{width}}  {cells}  {verdicts[name]:<{wide}}  {env}")
     if upgrades:
         width = max(len("upgrade path"), *(len(name) for name in upgrades))
-        lines.append(f"{'upgrade path':<{width}}  outcome")
+        lines.append(f"{'upgrade path':<{width}}  verdict")
         for name in upgrades:
-            counter = by_path.get(name, Counter())
-            tests = sum(counter.values())
-            detail = f" ({tests} test{'' if tests == 1 else 's'})" if tests else ""
-            lines.append(f"{name:<{width}}  {path_outcome(counter)}{detail}")
+            lines.append(f"{name:<{width}}  {_verdict_cell(results, name, path=True)}")
     return lines
+
+
+def _verdict_cell(results: Results, name: str, *, path: bool = False) -> str:
+    """``passed``, ``passed (2 xfailed)``, ``failed``...; for a path, what ran in it."""
+    verdict = results.verdict(name, path=path)
+    counter = results.counts(name, path=path)
+    if path and counter:
+        tests = sum(counter.values())
+        only_passed = counter["passed"] == tests
+        detail = (
+            f"{tests} test{'' if tests == 1 else 's'}" if only_passed else describe_counts(counter)
+        )
+        return f"{verdict.word} ({detail})"
+    extra = ", ".join(f"{counter[o]} {o}" for o in ("xfailed", "xpassed") if counter[o])
+    return f"{verdict.word} ({extra})" if extra else verdict.word
+
+
+def _env(env: EnvRecord | None) -> str:
+    if env is None:
+        return "not built"
+    if env.installer == "current":
+        return "running environment"
+    if env.fresh:
+        return f"built in {env.build_seconds:.2f} s ({env.installer})"
+    return f"reused ({env.installer})"
+
+
+def verdicts(
+    results: Results, bundles: Sequence[str], upgrades: Sequence[str]
+) -> list[tuple[str, Verdict]]:
+    """Each selected bundle and upgrade path (``bundle X``, ``upgrade path A:B``) with
+    its verdict, in the order they were selected."""
+    return [(f"bundle {name}", results.verdict(name)) for name in bundles] + [
+        (f"upgrade path {name}", results.verdict(name, path=True)) for name in upgrades
+    ]
 
 
 # -- merged compatibility report ---------------------------------------------------------
 
 GREEN, RED, NOT_RUN = "passing", "failing", "not run"
-_BAD = ("failed", "error", "xpassed")
+_BAD = ("failed", "error")
 
 
 @dataclass
@@ -125,6 +146,8 @@ class Row:
     detail: str  # pins, or "from -> to"
     started: str | None = None
     source: str | None = None
+    #: None when no results file has this row
+    verdict: Verdict | None = None
     cells: dict[str, Counter[str]] = field(default_factory=dict)
     failures: dict[str, list[str]] = field(default_factory=dict)
     #: test id to the first lines of why it failed
@@ -132,10 +155,9 @@ class Row:
 
     @property
     def status(self) -> str:
-        if self.started is None:
+        if self.verdict is None or self.verdict.word == "not run":
             return NOT_RUN
-        bad = any(cell[outcome] for cell in self.cells.values() for outcome in _BAD)
-        return RED if bad else GREEN
+        return GREEN if self.verdict.green else RED
 
 
 @dataclass
@@ -157,37 +179,41 @@ class Merged:
 
     @property
     def ok(self) -> bool:
-        return not any(row.status == RED for row in self.rows)
+        """Every row that some results file has is green (one that ran nothing is not)."""
+        return all(row.status == GREEN for row in self.rows if row.verdict is not None)
 
     @property
     def complete(self) -> bool:
         """Every declared bundle and upgrade path has a result."""
-        return not any(row.status == NOT_RUN for row in self.rows)
+        return all(row.verdict is not None for row in self.rows)
 
-
-def _when(document: Mapping[str, Any]) -> datetime.datetime:
-    return datetime.datetime.fromisoformat(str(document["started"]))
+    def problems(self) -> list[str]:
+        """``bundle X: failed: 2 failed`` for each row with results that is not green."""
+        return [
+            f"{row.kind} {row.name}: {row.verdict}"
+            for row in self.rows
+            if row.verdict is not None and not row.verdict.green
+        ]
 
 
 def merge(
-    documents: Sequence[tuple[str, Mapping[str, Any]]],
+    files: Sequence[ResultsFile],
     declared_bundles: Mapping[str, str] | None = None,
     declared_paths: Mapping[str, str] | None = None,
 ) -> Merged:
-    """Merge results JSON documents (``(source, document)`` pairs): for each bundle and
-    upgrade path the newest run wins. Declared bundles/paths without results are
-    "not run"."""
-    newest: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+    """Merge results files: for each bundle and upgrade path the newest run wins.
+    Declared bundles/paths without results are "not run"."""
+    newest: dict[tuple[str, str], ResultsFile] = {}
     details: dict[tuple[str, str], str] = {}
-    for source, document in sorted(documents, key=lambda item: _when(item[1])):
-        for name, info in document.get("bundles", {}).items():
-            newest[("bundle", name)] = (source, document)
-            details[("bundle", name)] = ", ".join(f"{k} {v}" for k, v in info["pins"].items())
-        for name, info in document.get("upgrade_paths", {}).items():
-            newest[("upgrade path", name)] = (source, document)
-            moved = [c for c in info.get("changes", []) if c.get("change") != "unchanged"]
-            what = ", ".join(f"{c['key']} {c['from'] or '-'} → {c['to'] or '-'}" for c in moved)
-            details[("upgrade path", name)] = f"{info['from']} → {info['to']}" + (
+    for shard in sorted(files, key=lambda item: item.started):
+        for name, bundle in shard.bundles.items():
+            newest[("bundle", name)] = shard
+            details[("bundle", name)] = ", ".join(f"{k} {v}" for k, v in bundle.pins.items())
+        for name, path in shard.paths.items():
+            newest[("upgrade path", name)] = shard
+            moved = [c for c in path.changes if c[3] != "unchanged"]
+            what = ", ".join(f"{key} {old or '-'} → {new or '-'}" for key, old, new, _ in moved)
+            details[("upgrade path", name)] = f"{path.source} → {path.target}" + (
                 f" ({what})" if what else ""
             )
     for name, detail in (declared_bundles or {}).items():
@@ -203,20 +229,25 @@ def merge(
     for kind, names in kinds:
         for name in dict.fromkeys(names):
             row = Row(kind, name, details[(kind, name)])
-            if (kind, name) in newest:
-                source, document = newest[(kind, name)]
-                row.started, row.source = str(document["started"]), source
+            results = newest.get((kind, name))
+            if results is not None:
+                row.started, row.source = results.started.isoformat(), results.source
+                row.verdict = (
+                    results.bundles[name].verdict
+                    if kind == "bundle"
+                    else results.paths[name].verdict
+                )
                 attribute = "bundle" if kind == "bundle" else "upgrade_path"
-                for test in document.get("tests", []):
-                    if test.get(attribute) != name:
+                for test in results.tests:
+                    if getattr(test, attribute) != name:
                         continue
-                    module = str(test["nodeid"]).split("::")[0]
+                    module = test.nodeid.split("::")[0]
                     modules.add(module)
-                    row.cells.setdefault(module, Counter())[test["outcome"]] += 1
-                    if test["outcome"] in _BAD:
-                        row.failures.setdefault(module, []).append(str(test["nodeid"]))
-                        if test.get("message"):
-                            row.messages[str(test["nodeid"])] = str(test["message"])
+                    row.cells.setdefault(module, Counter())[test.outcome] += 1
+                    if test.outcome in _BAD:
+                        row.failures.setdefault(module, []).append(test.nodeid)
+                        if test.message:
+                            row.messages[test.nodeid] = test.message
             rows.append(row)
     return Merged(rows, sorted(modules))
 
@@ -247,9 +278,23 @@ def _code(text: str) -> str:
     return f"{fence}{padded.replace(chr(10), ' ')}{fence}"
 
 
+def _status(row: Row, green: str, red: str, off: str) -> str:
+    """``✅ passing``, ``❌ failing`` (``crashed``, ``error``), ``⚪ not run``."""
+    if row.status == GREEN:
+        return f"{green} passing"
+    if row.status == NOT_RUN:
+        return f"{off} not run".strip()
+    word = row.verdict.word if row.verdict else "failed"
+    return f"{red} {'failing' if word == 'failed' else word}"
+
+
+def _explained(row: Row) -> bool:
+    """Whether the status needs its why: counts do not show a crash or an empty run."""
+    return row.verdict is not None and row.verdict.word in ("crashed", "not run")
+
+
 def render_markdown(merged: Merged, title: str = "Compatibility matrix") -> str:
     """A GitHub-flavoured table for a PR comment or ``$GITHUB_STEP_SUMMARY``."""
-    marks = {GREEN: "✅ passing", RED: "❌ failing", NOT_RUN: "⚪ not run"}
     header = ["bundle / upgrade path", "status", *merged.modules, "ran"]
     lines = [
         f"### {title}",
@@ -264,7 +309,9 @@ def render_markdown(merged: Merged, title: str = "Compatibility matrix") -> str:
         name, detail = _md(row.name), _md(row.detail)
         label = f"**{name}**<br>{detail}" if detail else f"**{name}**"
         ran = _shown(row.started)
-        lines.append("| " + " | ".join([label, marks[row.status], *cells, ran]) + " |")
+        status = _status(row, "✅", "❌", "⚪")
+        why = f"<br>{_md(row.verdict.why)}" if _explained(row) and row.verdict else ""
+        lines.append("| " + " | ".join([label, status + why, *cells, ran]) + " |")
     failures = [(row, ids) for row in merged.rows for ids in row.failures.values()]
     if failures:
         lines += ["", "Failing tests:", ""]
@@ -296,11 +343,13 @@ def render_html(merged: Merged, title: str = "Compatibility matrix") -> str:
     """One self-contained page: inline CSS, no script, no external references; outcomes
     are words as well as colours; the table scrolls sideways on a phone."""
     esc = html.escape
-    symbols = {GREEN: "✔ passing", RED: "✘ failing", NOT_RUN: "not run"}
     head = "".join(f"<th>{esc(module)}</th>" for module in merged.modules)
     body = []
     for row in merged.rows:
         status = row.status.replace(" ", "-")
+        why = ""
+        if _explained(row) and row.verdict:
+            why = f"<br/><small>{esc(row.verdict.why)}</small>"
         cells = []
         for module in merged.modules:
             counter = row.cells.get(module)
@@ -320,7 +369,7 @@ def render_html(merged: Merged, title: str = "Compatibility matrix") -> str:
         body.append(
             f'<tr><th scope="row">{esc(row.name)}<br/><small>{esc(row.kind)}: '
             f"{esc(row.detail)}</small></th>"
-            f'<td class="{status}">{symbols[row.status]}</td>{"".join(cells)}'
+            f'<td class="{status}">{esc(_status(row, "✔", "✘", ""))}{why}</td>{"".join(cells)}'
             f'<td class="ran"><small>{ran}</small></td></tr>'
         )
     return (

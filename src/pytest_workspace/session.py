@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +19,11 @@ import pytest
 
 if TYPE_CHECKING:
     from .env import Env
-    from .matrix import Bundle, Matrix
+    from .matrix import Bundle, Matrix, UpgradePath
+    from .release import Change
     from .results import EnvRecord, Results
     from .suite import Worker
+    from .verdict import Verdict
     from .workspace import Selection, Workspace
 
 __all__ = ["SESSION", "WorkspaceSession"]
@@ -98,6 +100,12 @@ class WorkspaceSession:
         self.broken_bundles: dict[str, str] = {}
         #: problems the summary ends with, each an ``error:`` line
         self.errors: list[str] = []
+        #: a bundle or upgrade path in which no test ran does not fail the run
+        self.allow_not_run = bool(config.getini("workspace_allow_not_run"))
+        #: whole-suite workers set this while moving tests to other workers
+        self._splitting = False
+        #: the tests a whole-suite worker deselected (for the controller's final line)
+        self.deselected_here: list[str] = []
         # An empty payload: the controller selected nothing, and neither does a worker.
         worker = getattr(config, "workerinput", {}).get("workspace") or None
         try:
@@ -190,6 +198,12 @@ class WorkspaceSession:
         return self._workspace
 
     @property
+    def runs_inside(self) -> bool:
+        """Every test of this process runs in the (one) bundle's env: a whole-suite
+        worker, or running-environment mode."""
+        return self.inside is not None or self.mode == "current"
+
+    @property
     def matrix(self) -> Matrix:
         return self.workspace().matrix
 
@@ -220,12 +234,18 @@ class WorkspaceSession:
     # -- envs ------------------------------------------------------------------------------
 
     def env_for(
-        self, chosen: Bundle, *, extras: Sequence[str] = (), private: Path | None = None
+        self,
+        chosen: Bundle,
+        *,
+        extras: Sequence[str] = (),
+        private: Path | None = None,
+        sources: Mapping[str, Path] | None = None,
     ) -> Env:
         from .results import EnvRecord
 
         workspace = self.workspace()
-        sources = self.selection.sources if self.selection else None
+        if sources is None:
+            sources = self.selection.sources if self.selection else None
         if private is not None:
             return workspace.private_env(chosen, private, sources=sources, extras=extras)
         if self.mode == "current":
@@ -266,7 +286,8 @@ class WorkspaceSession:
                 path,
                 # raises=Exception: pytest.fail() (an env that cannot be built) is a
                 # BaseException, so it is reported as the error it is, never as xfailed.
-                marks=[pytest.mark.xfail(reason=path.xfail, raises=Exception)]
+                # Strict, as for bundles: a path declared broken that passes is news.
+                marks=[pytest.mark.xfail(reason=path.xfail, raises=Exception, strict=True)]
                 if path.xfail
                 else [],
                 id=path.id,
@@ -298,8 +319,10 @@ class WorkspaceSession:
         for item in items:
             params = getattr(getattr(item, "callspec", None), "params", {})
             chosen = params.get("bundle")
-            if self.inside is not None and not isinstance(chosen, Bundle):
-                # Whole-suite mode: every test of this worker runs in the bundle's env.
+            is_path = "upgrade_path" in getattr(item, "fixturenames", ())
+            if self.runs_inside and not is_path and not isinstance(chosen, Bundle):
+                # Whole-suite mode's workers and running-environment mode: every test
+                # runs in the bundle's env, with or without the bundle fixture.
                 from .markers import inside_marks
 
                 chosen = self.selection.bundles[0]
@@ -316,6 +339,67 @@ class WorkspaceSession:
                 item.user_properties.append(("workspace_sources", sources))
 
     # -- results ---------------------------------------------------------------------------
+
+    def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
+        """Count the user's deselections (``-k``, ``-m``) per bundle and upgrade path,
+        for why a bundle in which nothing ran did not run."""
+        if not self.selection or self.broken is not None or self._splitting:
+            return
+        from .matrix import Bundle, UpgradePath
+
+        for item in items:
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            chosen, path = params.get("bundle"), params.get("upgrade_path")
+            if isinstance(chosen, Bundle):
+                self.results.deselected[chosen.name] += 1
+            elif self.runs_inside and not isinstance(path, UpgradePath):
+                self.results.deselected[self.selection.bundles[0].name] += 1
+                self.deselected_here.append(item.nodeid)
+            if isinstance(path, UpgradePath):
+                self.results.deselected[path.id] += 1
+
+    @pytest.hookimpl(tryfirst=True)  # in a worker: tagged before xdist sends it
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A test module that cannot be collected is an error of the bundles it was
+        collected for: in whole-suite mode the bundle of the worker that collected it
+        (its report carries the name), otherwise every selected bundle and path (one
+        process collected for all of them)."""
+        if not self.selection or not report.failed:
+            return
+        if hasattr(self.config, "workerinput"):
+            if self.inside is not None:
+                report.workspace_bundle = self.inside  # type: ignore[attr-defined]
+            return  # the controller records it
+        from .results import excerpt
+
+        message = excerpt(report.longreprtext)
+        tagged = getattr(report, "workspace_bundle", None)
+        if self.workers:
+            names = [tagged] if isinstance(tagged, str) else []
+            paths: list[str] = []
+        else:
+            names = [chosen.name for chosen in self.selection.bundles]
+            paths = [path.id for path in self.selection.upgrades]
+        for name in names:
+            self.results.record(
+                report.nodeid,
+                "error",
+                0.0,
+                when="collect",
+                bundle=name,
+                upgrade_path=None,
+                message=message,
+            )
+        for path_id in paths:
+            self.results.record(
+                report.nodeid,
+                "error",
+                0.0,
+                when="collect",
+                bundle=None,
+                upgrade_path=path_id,
+                message=message,
+            )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.selection:
@@ -343,6 +427,13 @@ class WorkspaceSession:
             message=message,
         )
 
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        # In a worker, pytest.exit() ends the worker's session: the controller gives that
+        # bundle up with this reason (a real interrupt stops the whole run, as in xdist).
+        output = getattr(self.config, "workeroutput", None)
+        if output is not None and excinfo.errisinstance(pytest.exit.Exception):
+            output["workspace_exit"] = f"pytest.exit(): {getattr(excinfo.value, 'msg', '')}"
+
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         from .terminal import header
 
@@ -357,6 +448,25 @@ class WorkspaceSession:
             self._tested = tested_bundles(self)
         return self._tested.get(bundle.name, bundle)
 
+    def path_changes(self, path: UpgradePath) -> list[Change]:
+        """What ``path`` changes, as tested: a checkout swapped in at its target end
+        shows as ``platform 1.0.0 -> checkout 1.2.0.dev0``."""
+        from .release import diff
+
+        sources = self.selection.path_sources.get(path.id, {}) if self.selection else {}
+        if not sources:
+            return diff(path.source.pins, path.target.pins)
+        from ._names import normalize
+        from .siblings import checkout_versions
+
+        versions = checkout_versions(path.target.pins, sources)
+        checkouts = {
+            pin.key: versions.get(normalize(pin.distribution), "")
+            for pin in path.target.pins
+            if pin.source_in(sources)
+        }
+        return diff(path.source.pins, path.target.pins, checkouts)
+
     def source_summaries(self) -> dict[str, dict[str, Any]]:
         """Each swapped-in checkout with its git branch, commit and dirty flag (read once)."""
         if self._sources is None:
@@ -366,39 +476,57 @@ class WorkspaceSession:
             self._sources = {name: checkout_summary(path) for name, path in chosen.items()}
         return self._sources
 
+    def verdicts(self) -> list[tuple[str, Verdict]]:
+        """Each selected bundle (``bundle X``) and upgrade path with its verdict."""
+        if not self.selection:
+            return []
+        from .report import verdicts
+
+        return verdicts(
+            self.results,
+            [chosen.name for chosen in self.selection.bundles],
+            [path.id for path in self.selection.upgrades],
+        )
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         workeroutput = getattr(self.config, "workeroutput", None)
-        if workeroutput is not None and self.broken is not None:
-            workeroutput["workspace_broken"] = self.broken
-        if self.broken_bundles:
-            session.exitstatus = pytest.ExitCode.USAGE_ERROR
         if workeroutput is not None:
+            if self.broken is not None:
+                workeroutput["workspace_broken"] = self.broken
             if self._results is not None:
                 workeroutput["workspace_envs"] = {
                     label: vars(record) for label, record in self._results.envs.items()
                 }
+            if self.inside is not None:
+                workeroutput["workspace_deselected"] = self.deselected_here
             return
+        if not self.selection:
+            return
+        for bundle, reason in self.broken_bundles.items():
+            self.results.not_run.setdefault(bundle, f"its env failed the check: {reason}")
+        failing = [v for _, v in self.verdicts() if v.fails(allow_not_run=self.allow_not_run)]
+        if self.broken_bundles and session.exitstatus in (0, 1):
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        elif failing and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         target = self.config.getoption("workspace_report")
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        if not self.selection or not (target or summary):
+        if not (target or summary):
             return
-        from .release import diff
         from .report import merge, render_markdown
-        from .results import results_document
+        from .results import read_results, results_document
 
         document = results_document(
             matrix=str(self.matrix.path),
             installer=self.workspace().installer.name,
             started=self.started,
             finished=time.time(),
-            results=list(self.results.tests.values()),
+            results=self.results,
             bundles={b.name: self.tested(b).versions() for b in self.selection.bundles},
             upgrades={p.id: (p.source.label, p.target.label) for p in self.selection.upgrades},
             changes={
-                p.id: [c.as_json() for c in diff(p.source.pins, p.target.pins)]
-                for p in self.selection.upgrades
+                p.id: [c.as_json() for c in self.path_changes(p)] for p in self.selection.upgrades
             },
-            envs=self.results.envs,
             sources=self.source_summaries(),
         )
         if target:
@@ -408,7 +536,7 @@ class WorkspaceSession:
             Path(target).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         if summary:
             # GitHub Actions shows this file on the run's page; append, never replace.
-            merged = merge([("this run", document)])
+            merged = merge([read_results(document, "this run")])
             with open(summary, "a", encoding="utf-8") as stream:
                 stream.write(render_markdown(merged, "pytest-workspace") + "\n")
 

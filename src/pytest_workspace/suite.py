@@ -48,6 +48,15 @@ UPGRADE_SPEC = "popen//env:PYTEST_WORKSPACE_ROLE=upgrade-paths"
 
 
 @dataclass(frozen=True)
+class DeselectedIn:
+    """A test that a bundle's workers deselected, as the controller's terminal counts it
+    (pytest keeps the deselected items; here they live in the workers)."""
+
+    nodeid: str
+    bundle: str
+
+
+@dataclass(frozen=True)
 class Worker:
     """One bundle's share of the run: its env and the xdist specs of its workers."""
 
@@ -62,6 +71,11 @@ def _refuse(config: pytest.Config) -> str | None:
             "--workspace-env=bundle runs the suite in each bundle's env through "
             "pytest-xdist; install it (pip install pytest-xdist)"
         )
+    from ._xdist import check_versions
+
+    problem = check_versions()
+    if problem:
+        return problem
     if config.getoption("usepdb", False):
         return "--workspace-env=bundle runs tests in worker processes; --pdb needs -p no:xdist"
     if config.getoption("tx", None) and not config.getoption("numprocesses", None):
@@ -98,7 +112,7 @@ def prepare(session: WorkspaceSession) -> tuple[list[Worker], tuple[str, ...], S
         except InterpreterNotFound as error:
             if workspace.settings.strict:
                 raise
-            session.notes.append(f"bundle {chosen.name} not run: {error}")
+            session.results.not_run[chosen.name] = str(error)
             continue
         kind: Kind = "combination" if chosen.adhoc else "bundle"
         rebuild = session.selection.request.rebuild_before
@@ -113,9 +127,6 @@ def prepare(session: WorkspaceSession) -> tuple[list[Worker], tuple[str, ...], S
     if not workers:
         raise WorkspaceError("--workspace-env=bundle: no selected bundle can run here")
     upgraders = (UPGRADE_SPEC,) * per_bundle if session.selection.upgrades else ()
-    config.option.tx = [spec for worker in workers for spec in worker.specs] + list(upgraders)
-    if config.getoption("dist", "no") == "no":
-        config.option.dist = "load"  # any mode: BundleScheduling replaces it
     built = {worker.bundle: worker.env for worker in workers}
     bundles = tuple(
         b.with_versions(built[b.name].installed_sources()) if b.name in built else b
@@ -201,7 +212,11 @@ def split(session: WorkspaceSession, items: list[pytest.Item]) -> None:
         is_path = "upgrade_path" in getattr(item, "fixturenames", ())
         (kept if is_path == paths_here else gone).append(item)
     if gone:
-        session.config.hook.pytest_deselected(items=gone)
+        session._splitting = True  # not the user's deselection: they run elsewhere
+        try:
+            session.config.hook.pytest_deselected(items=gone)
+        finally:
+            session._splitting = False
         items[:] = kept
     output = getattr(session.config, "workeroutput", None)
     if not paths_here and output is not None:
@@ -269,7 +284,9 @@ def upgrade_path_of(nodeid: str, ids: Sequence[str]) -> str | None:
 
 
 class XdistHooks:
-    """Registered only with pytest-xdist, whose hooks pytest would not know otherwise."""
+    """Registered only with pytest-xdist, whose hooks pytest would not know otherwise.
+    In whole-suite mode it is also the controller's policy for crashed workers (see
+    :func:`._xdist.bundle_session`)."""
 
     def __init__(self, session: WorkspaceSession) -> None:
         self.session = session
@@ -279,6 +296,61 @@ class XdistHooks:
         self.left_to_upgraders: set[str] = set()
         self.unimportable: dict[str, str] = {}
         self.scheduler: BundleScheduling | None = None
+        #: whole-suite mode: the tests each bundle's workers deselected
+        self.deselected: dict[str, list[str]] = {}
+
+    def start(self, config: pytest.Config) -> None:
+        """Whole-suite mode: run the bundles' workers under this controller's policy."""
+        from ._xdist import bundle_session
+
+        specs = [spec for worker in self.session.workers for spec in worker.specs]
+        bundle_session(
+            config, [*specs, *self.session.upgraders], self, lambda: self.make_scheduler(config)
+        )
+
+    def make_scheduler(self, config: pytest.Config) -> BundleScheduling:
+        groups = {worker.bundle: len(worker.specs) for worker in self.session.workers}
+        if self.session.upgraders:
+            groups[""] = len(self.session.upgraders)
+        self.scheduler = BundleScheduling(config, None, groups, self.pytest_session)
+        return self.scheduler
+
+    # -- the crash policy (CrashPolicy) ---------------------------------------------------
+
+    def group_of(self, node: Any) -> str:
+        return bundle_of(node) or ""
+
+    def restarts(self, group: str) -> int | None:
+        given = self.session.config.getoption("maxworkerrestart", None)
+        if given is not None:
+            return int(given)
+        workers = {worker.bundle: len(worker.specs) for worker in self.session.workers}
+        return 4 * workers.get(group, len(self.session.upgraders) or 1)
+
+    def gave_up(self, group: str, why: str) -> None:
+        results = self.session.results
+        if group:
+            results.crashed.setdefault(group, why)
+            return
+        selection = self.session.selection
+        for path in selection.upgrades if selection else ():
+            if not results.counts(path.id, path=True):
+                results.crashed.setdefault(path.id, f"the upgrade-path workers {why}")
+
+    def crash_message(self, node: Any, nodeid: str, why: str) -> str:
+        bundle = bundle_of(node)
+        if bundle is not None:
+            where = f"bundle {bundle}'s env"
+        else:
+            path = self._path_of(nodeid)
+            where = f"upgrade path {path}" if path else "the upgrade-path workers"
+        return f"worker {node.gateway.id!r} {why} while running {nodeid!r} in {where}"
+
+    def _path_of(self, nodeid: str) -> str | None:
+        selection = self.session.selection
+        return upgrade_path_of(nodeid, [p.id for p in selection.upgrades] if selection else [])
+
+    # -- hooks ---------------------------------------------------------------------------
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.pytest_session = session
@@ -291,50 +363,85 @@ class XdistHooks:
             payload["upgraders"] = len(self.session.upgraders)
         node.workerinput["workspace"] = payload
 
+    def pytest_testnodeready(self, node: Any) -> None:
+        if self.session.workers:
+            from ._xdist import label_worker
+
+            bundle = bundle_of(node)
+            label_worker(node, f"bundle {bundle}" if bundle else "upgrade paths")
+
     def pytest_testnodedown(self, node: Any, error: object) -> None:
-        broken = getattr(node, "workeroutput", {}).get("workspace_broken")
-        if broken is not None:
-            self.session.broken_bundles[bundle_of(node) or node.gateway.id] = broken
         output = getattr(node, "workeroutput", {})
+        bundle = bundle_of(node)
+        broken = output.get("workspace_broken")
+        if broken is not None:
+            self.session.broken_bundles[bundle or node.gateway.id] = broken
+        if bundle is not None and "workspace_deselected" in output:
+            # Every worker of a bundle collects (and deselects) the same tests.
+            self.deselected[bundle] = list(output["workspace_deselected"])
+            self.session.results.deselected[bundle] = len(self.deselected[bundle])
         self.left_to_upgraders.update(output.get("workspace_path_tests", ()))
         self.unimportable.update(output.get("workspace_unimportable", {}))
         records = output.get("workspace_envs", {})
         # Whole-suite mode: the bundles' envs are the controller's own records.
-        if records and (not self.session.workers or bundle_of(node) is None):
+        if records and (not self.session.workers or bundle is None):
             from .results import EnvRecord
 
             for record in records.values():
                 self.session.results.remember_env(EnvRecord(**record))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.session.workers:
+            return
+        # The workers deselected; pytest's final line counts them here, once per bundle.
+        terminal = session.config.pluginmanager.getplugin("terminalreporter")
+        if terminal is not None:
+            for bundle, nodeids in self.deselected.items():
+                found = terminal.stats.setdefault("deselected", [])
+                found.extend(DeselectedIn(nodeid, bundle) for nodeid in nodeids)
         if not self.session.upgraders or session.shouldstop or session.shouldfail:
             return
         lost = lost_upgrade_tests(self.session, self.left_to_upgraders, self.unimportable)
-        if lost:
-            self.session.errors.extend(lost)
-            if session.exitstatus == pytest.ExitCode.OK:
-                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self.session.errors.extend(lost)
 
     def pytest_handlecrashitem(self, crashitem: str, report: Any, sched: Any) -> None:
         # The report pytest-xdist makes for a worker that died mid-test has none of the
         # worker's properties: it gets the bundle of the worker (or the upgrade path of
-        # the test), its message too.
+        # the test).
         if not self.session.workers:
             return
         bundle = bundle_of(report.node)
         if bundle is not None:
             report.user_properties.append(("workspace_bundle", bundle))
-            where = f"bundle {bundle}'s env"
-        else:
-            selection = self.session.selection
-            ids = [path.id for path in selection.upgrades] if selection else []
-            path = upgrade_path_of(crashitem, ids)
-            if path is None:
-                return
+            return
+        path = self._path_of(crashitem)
+        if path is not None:
             report.user_properties.append(("workspace_upgrade_path", path))
-            where = f"upgrade path {path}"
-        if isinstance(report.longrepr, str):
-            report.longrepr += f" in {where}"
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_report_teststatus(self, report: Any) -> Any:
+        """``FAILED [stable-3.2] tests/test_x.py::test_y``: whole-suite mode runs each
+        test once per bundle, so its failure lines say which."""
+        outcome = yield
+        if not self.session.workers:
+            return
+        where = dict(getattr(report, "user_properties", ()) or ())
+        name = where.get("workspace_bundle") or where.get("workspace_upgrade_path")
+        name = name or getattr(report, "workspace_bundle", None)
+        found = outcome.get_result()
+        if not name or not found or found[0] not in ("failed", "error"):
+            return
+        category, letter, word = found
+        marked = (f"{word[0]} [{name}]", word[1]) if isinstance(word, tuple) else f"{word} [{name}]"
+        outcome.force_result((category, letter, marked))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        bundle = getattr(report, "workspace_bundle", None)
+        if self.session.workers and report.failed and isinstance(bundle, str):
+            from ._xdist import junit_property
+
+            junit_property(self.session.config, report, "workspace_bundle", bundle)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_getremotemodule(self) -> Any:
@@ -343,15 +450,6 @@ class XdistHooks:
         from . import _remote
 
         return _remote
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
-        if not self.session.workers:
-            return None
-        self.scheduler = BundleScheduling(
-            config, log, self.session.workers, len(self.session.upgraders), self.pytest_session
-        )
-        return self.scheduler
 
     @pytest.hookimpl(trylast=True)
     def pytest_xdist_setupnodes(self, config: pytest.Config) -> None:

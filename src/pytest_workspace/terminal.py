@@ -28,10 +28,8 @@ def header(session: WorkspaceSession) -> list[str]:
         pins = ", ".join(str(pin) for pin in session.tested(chosen).pins)
         lines.append(f"workspace: bundle {chosen.name}: {pins}")
         lines.extend(f"workspace: note: {n}" for n in workspace.resolution_notes(chosen))
-    from .release import diff
-
     for path in selection.upgrades:
-        moved = [c for c in diff(path.source.pins, path.target.pins) if c.kind != "unchanged"]
+        moved = [c for c in session.path_changes(path) if c.kind != "unchanged" or c.checkout]
         lines.append(
             f"workspace: upgrade path {path.id}"
             + (f" (xfail: {path.xfail})" if path.xfail else "")
@@ -45,6 +43,11 @@ def header(session: WorkspaceSession) -> list[str]:
         where = f"{found['path']} (editable{'; ' + git if git else ''})"
         lines.append(f"workspace: {component} from local checkout {where}")
     lines.extend(f"workspace: {note}" for note in (*selection.notes, *session.notes))
+    if session.allow_not_run:
+        lines.append(
+            "workspace: a bundle or upgrade path in which no test runs does not fail the run "
+            "(workspace_allow_not_run)"
+        )
     if session.workers:
         from .suite import describe
 
@@ -59,10 +62,9 @@ def summary(session: WorkspaceSession, terminalreporter: Any) -> None:
 
     results = session.results
     lines = summary_lines(
-        list(results.tests.values()),
+        results,
         [chosen.name for chosen in session.selection.bundles],
         [path.id for path in session.selection.upgrades],
-        results.envs,
     )
     if session.workers:
         # One nodeid per bundle: say which bundle (or upgrade path) each failure is in.
@@ -75,7 +77,11 @@ def summary(session: WorkspaceSession, terminalreporter: Any) -> None:
     terminalreporter.section("workspace")
     for line in lines:
         terminalreporter.write_line(line)
-    for bundle, reason in session.broken_bundles.items():
-        terminalreporter.write_line(f"error: bundle {bundle} ran nothing: {reason}", red=True)
+    for what, verdict in session.verdicts():
+        if verdict.word in ("crashed", "not run"):
+            allowed = not verdict.fails(allow_not_run=session.allow_not_run)
+            level = "note" if allowed else "error"
+            shown = f"{level}: {what} {verdict.word}: {verdict.why}"
+            terminalreporter.write_line(shown + (" (allowed)" if allowed else ""), red=not allowed)
     for problem in session.errors:
         terminalreporter.write_line(f"error: {problem}", red=True)

@@ -145,6 +145,9 @@ class Selection:
     sources: Mapping[str, Path] = field(default_factory=dict)
     #: warnings to show once (an invalid bundle or combination that still runs)
     notes: tuple[str, ...] = ()
+    #: per upgrade path id, the checkouts swapped in at its target end (its source end
+    #: is installed as released: what users upgrade from)
+    path_sources: Mapping[str, Mapping[str, Path]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.bundles or self.upgrades)
@@ -232,7 +235,18 @@ class Workspace:
                 if self.settings.strict:
                     raise WorkspaceError(str(notice))
                 notes.append(f"warning: {notice}")
-        return Selection(request, tuple(bundles), upgrades, self.sources(bundles), tuple(notes))
+        path_sources = {
+            path.id: self.sources([Bundle(name=path.target.label, pins=path.target.pins)])
+            for path in upgrades
+        }
+        return Selection(
+            request,
+            tuple(bundles),
+            upgrades,
+            self.sources(bundles),
+            tuple(notes),
+            {path_id: found for path_id, found in path_sources.items() if found},
+        )
 
     def sources(self, bundles: Sequence[Bundle] = ()) -> dict[str, Path]:
         """``--workspace-source`` items, plus the project under test (the checkout at
