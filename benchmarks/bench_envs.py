@@ -32,10 +32,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pytest_workspace import Settings, Workspace, load_matrix
-from pytest_workspace.cache import EnvCache
-from pytest_workspace.installers import find_uv, get_installer
-from pytest_workspace.manifest import unshared_size
-from pytest_workspace.spec import IndexOptions, current_interpreter
+from pytest_workspace.envs.cache.manifest import unshared_size
+from pytest_workspace.envs.cache.store import EnvCache
+from pytest_workspace.envs.installers import find_uv, get_installer
+from pytest_workspace.envs.spec import IndexOptions, current_interpreter
 from tests.wheels import build_wheel
 
 PACKAGES = [f"bench-{letter}" for letter in "abcdef"]

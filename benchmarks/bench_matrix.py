@@ -64,13 +64,13 @@ def main() -> None:
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     bare = time.perf_counter() - start
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import pytest_workspace.matrix"], check=True)
+    subprocess.run([sys.executable, "-c", "import pytest_workspace.model.matrix"], check=True)
     imported = time.perf_counter() - start
     print(f"interpreter start-up             {bare * ms:8.1f} ms")
     print(f"start-up + import matrix         {imported * ms:8.1f} ms  (not counted below)")
 
     from pytest_workspace import load_matrix
-    from pytest_workspace._compat import tomllib
+    from pytest_workspace.loading.compat import tomllib
 
     for label, broken in (("realistic", False), ("every bundle broken", True)):
         with tempfile.TemporaryDirectory() as tmp:

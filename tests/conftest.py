@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from pytest_workspace import load_matrix
-from pytest_workspace.cache import EnvCache
-from pytest_workspace.matrix import Matrix
-from pytest_workspace.spec import IndexOptions
+from pytest_workspace.envs.cache.store import EnvCache
+from pytest_workspace.envs.spec import IndexOptions
+from pytest_workspace.model.matrix import Matrix
 
 from .helpers import MATRIX, PWT_MATRIX, TESTS, WriteMatrix
 from .wheels import build_wheelhouse

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_workspace.env import Env
-from pytest_workspace.matrix import Matrix
-from pytest_workspace.spec import EnvSpec, IndexOptions
-from pytest_workspace.workspace import Settings, Workspace
+from pytest_workspace.core.workspace import Settings, Workspace
+from pytest_workspace.envs.env import Env
+from pytest_workspace.envs.spec import EnvSpec, IndexOptions
+from pytest_workspace.model.matrix import Matrix
 
 WriteMatrix = Callable[..., Path]
 

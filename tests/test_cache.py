@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from pytest_workspace import load_matrix
-from pytest_workspace.cache import EnvCache, lock_timeout
-from pytest_workspace.env import Env
+from pytest_workspace.envs.cache.manifest import MANIFEST
+from pytest_workspace.envs.cache.store import EnvCache, lock_timeout
+from pytest_workspace.envs.env import Env
+from pytest_workspace.envs.installers import Installer, PipInstaller, UvInstaller, get_installer
+from pytest_workspace.envs.spec import IndexOptions
 from pytest_workspace.errors import EnvError, UntrustedCacheError, WorkspaceError
-from pytest_workspace.installers import Installer, PipInstaller, UvInstaller, get_installer
-from pytest_workspace.manifest import MANIFEST
-from pytest_workspace.matrix import Matrix
-from pytest_workspace.spec import IndexOptions
+from pytest_workspace.model.matrix import Matrix
 
 from .helpers import packages, spec_for
 
@@ -508,7 +508,7 @@ def test_manifest_that_cannot_be_written_fails_the_build_cleanly(
     pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The documented injection point: the one function that writes manifests."""
-    import pytest_workspace.cache
+    import pytest_workspace.envs.cache.store
 
     def full(path: Path, text: str, *, readable: bool = False) -> None:
         raise OSError(28, "No space left on device", str(path))
@@ -517,7 +517,7 @@ def test_manifest_that_cannot_be_written_fails_the_build_cleanly(
     cache.get(spec_for(pwt_matrix, "new", index=offline), "uv")  # the cache itself is ready
     spec = spec_for(pwt_matrix, "old", index=offline)
     with monkeypatch.context() as patch:
-        patch.setattr(pytest_workspace.cache, "write_atomic", full)
+        patch.setattr(pytest_workspace.envs.cache.store, "write_atomic", full)
         with pytest.raises(EnvError) as info:
             cache.get(spec, "uv")
     path = cache.path_for(spec, get_installer("uv"))
@@ -662,8 +662,8 @@ def test_the_manifest_table_is_the_manifest_class() -> None:
     ``Manifest`` class describe the same keys, types and defaults."""
     import dataclasses
 
-    from pytest_workspace._cachedir import FIELDS
-    from pytest_workspace.manifest import Manifest
+    from pytest_workspace.envs.cache.layout import FIELDS
+    from pytest_workspace.envs.cache.manifest import Manifest
 
     fields = dataclasses.fields(Manifest)
     assert [field.name.replace("_", "-") for field in fields] == list(FIELDS)
@@ -689,5 +689,9 @@ def test_cache_list_reads_manifests_without_the_cache_machinery(
     (line,) = result.stdout.splitlines()[1:]
     assert line.split()[:3] == [env.path.name, "old", "uv"]
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
-    assert "pytest_workspace._cachedir" in imported
-    assert not imported & {"pytest_workspace.cache", "pytest_workspace.manifest", "dataclasses"}
+    assert "pytest_workspace.envs.cache.layout" in imported
+    assert not imported & {
+        "pytest_workspace.envs.cache.store",
+        "pytest_workspace.envs.cache.manifest",
+        "dataclasses",
+    }

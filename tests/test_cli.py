@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from pytest_workspace.cli import main
-from pytest_workspace.manifest import MANIFEST
-from pytest_workspace.matrix import Matrix
+from pytest_workspace.envs.cache.manifest import MANIFEST
+from pytest_workspace.model.matrix import Matrix
 
 from .helpers import WriteMatrix, run_cli
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_workspace import load_matrix
-from pytest_workspace.checks import completion
+from pytest_workspace.model.validity import completion
 
 from .helpers import run
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from pytest_workspace import load_matrix
-from pytest_workspace.cache import EnvCache
-from pytest_workspace.env import CommandError
+from pytest_workspace.envs.cache.manifest import MANIFEST
+from pytest_workspace.envs.cache.store import EnvCache
+from pytest_workspace.envs.env import CommandError
+from pytest_workspace.envs.spec import EnvSpec, IndexOptions, find_interpreter
 from pytest_workspace.errors import EnvError, InterpreterNotFound
-from pytest_workspace.manifest import MANIFEST
-from pytest_workspace.matrix import Matrix
-from pytest_workspace.spec import EnvSpec, IndexOptions, find_interpreter
+from pytest_workspace.model.matrix import Matrix
 
 from .helpers import packages, spec_for
 from .wheels import make_checkout

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from pytest_workspace.cache import EnvCache
+from pytest_workspace.envs.cache.store import EnvCache
+from pytest_workspace.envs.installers import get_installer
+from pytest_workspace.envs.spec import IndexOptions
 from pytest_workspace.errors import InstallError, SelectionError
-from pytest_workspace.installers import get_installer
-from pytest_workspace.matrix import Matrix
-from pytest_workspace.spec import IndexOptions
+from pytest_workspace.model.matrix import Matrix
 
 from .helpers import spec_for
 

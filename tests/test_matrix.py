@@ -15,7 +15,7 @@ from pytest_workspace.errors import (
     SelectionError,
     WorkspaceError,
 )
-from pytest_workspace.matrix import Matrix, Notice, Pin
+from pytest_workspace.model.matrix import Matrix, Notice, Pin
 
 from .helpers import WriteMatrix
 

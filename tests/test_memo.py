@@ -38,7 +38,7 @@ class Cli:
         )
         assert result.returncode == 0, result.stderr
         said = [line for line in result.stderr.splitlines() if not line.startswith("import ")]
-        loaded = "pytest_workspace._load" in result.stderr
+        loaded = "pytest_workspace.loading.matrixfile" in result.stderr
         return result.stdout.splitlines()[-1], "\n".join(said), loaded
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_workspace import nox as workspace
-from pytest_workspace.spec import IndexOptions
+from pytest_workspace.envs.spec import IndexOptions
 
 from .helpers import MATRIX
 from .wheels import make_checkout

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_workspace.cache import EnvCache
-from pytest_workspace.manifest import MANIFEST
+from pytest_workspace.envs.cache.manifest import MANIFEST
+from pytest_workspace.envs.cache.store import EnvCache
 
 from .helpers import MATRIX, run
 from .wheels import add_in_tree_backend, make_checkout, repack_installed

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from pytest_workspace.ranges import parse_range, render
+from pytest_workspace.model.ranges import parse_range, render
 
 
 @pytest.mark.parametrize(

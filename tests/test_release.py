@@ -10,7 +10,7 @@ import pytest
 
 from pytest_workspace import load_matrix
 from pytest_workspace.cli import main
-from pytest_workspace.installers import find_uv
+from pytest_workspace.envs.installers import find_uv
 
 from .wheels import build_wheel, repack_closure
 

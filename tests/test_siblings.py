@@ -13,7 +13,7 @@ import pytest
 
 from pytest_workspace.cli import main
 from pytest_workspace.errors import WorkspaceError
-from pytest_workspace.siblings import inspect, load_config
+from pytest_workspace.meta.siblings import inspect, load_config
 
 from .wheels import add_in_tree_backend
 
@@ -377,7 +377,7 @@ def test_sees_the_sibling_checkout(bundle_env):
 
 
 NO_GIT_IN_WORKERS = """
-import pytest_workspace.siblings
+import pytest_workspace.meta.siblings
 
 
 def pytest_configure(config):
@@ -385,7 +385,7 @@ def pytest_configure(config):
         def refuse(path):
             raise AssertionError("a worker asked git about " + str(path))
 
-        pytest_workspace.siblings.checkout_summary = refuse
+        pytest_workspace.meta.siblings.checkout_summary = refuse
 """
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_workspace._compat import tomllib
-from pytest_workspace.testenv import PLUGIN_REQUIRES
+from pytest_workspace.loading.compat import tomllib
+from pytest_workspace.plugin.wholesuite.testenv import PLUGIN_REQUIRES
 
 from .helpers import MATRIX
 from .wheels import add_in_tree_backend, build_wheel, repack_closure
@@ -269,7 +269,7 @@ def test_source_none_runs_the_suite_against_the_release(
 BREAK_OLD_ENV = """
 import os
 
-from pytest_workspace import workspace
+from pytest_workspace.core import workspace
 from pytest_workspace.errors import WorkspaceError
 
 # As if bundle old's env had changed under the controller's feet: its workers' own
@@ -492,7 +492,7 @@ def test_an_upgrade_path_worker_that_dies_fails_the_test_in_its_path(
 def test_a_crashed_tests_upgrade_path_is_read_from_its_parameters(
     nodeid: str, expected: str | None
 ) -> None:
-    from pytest_workspace.suite import upgrade_path_of
+    from pytest_workspace.plugin.wholesuite.controller import upgrade_path_of
 
     ids = ["old:new", "lts-3.1:stable-3.2", "3.1:stable"]
     assert upgrade_path_of(nodeid, ids) == expected

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pytest_workspace import load_matrix
-from pytest_workspace.envnames import collisions, tox_label
+from pytest_workspace.model.envnames import collisions, tox_label
 
 from .helpers import WriteMatrix, run_cli
 from .wheels import make_checkout, repack_closure

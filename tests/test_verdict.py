@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_workspace.verdict import Verdict, Word, judge, worst
+from pytest_workspace.results.verdict import Verdict, Word, judge, worst
 
 
 @pytest.mark.parametrize(

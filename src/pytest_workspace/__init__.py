@@ -17,20 +17,20 @@ TYPE_CHECKING = False
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Bundle": "matrix",
-    "Component": "matrix",
-    "Constraint": "matrix",
-    "Matrix": "matrix",
-    "Pin": "matrix",
-    "Rule": "matrix",
-    "UpgradePath": "matrix",
-    "Env": "env",
-    "CommandError": "env",
-    "UpgradeRun": "upgrade",
-    "Settings": "workspace",
-    "Workspace": "workspace",
-    "find_matrix": "discover",
-    "load_matrix": "_load",
+    "Bundle": "model.matrix",
+    "Component": "model.matrix",
+    "Constraint": "model.matrix",
+    "Matrix": "model.matrix",
+    "Pin": "model.matrix",
+    "Rule": "model.matrix",
+    "UpgradePath": "model.matrix",
+    "Env": "envs.env",
+    "CommandError": "envs.env",
+    "UpgradeRun": "core.upgrade",
+    "Settings": "core.workspace",
+    "Workspace": "core.workspace",
+    "find_matrix": "loading.discover",
+    "load_matrix": "loading.matrixfile",
     "WorkspaceError": "errors",
     "MatrixError": "errors",
     "InvalidMatrixError": "errors",
@@ -72,9 +72,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from ._load import load_matrix
-    from .discover import find_matrix
-    from .env import CommandError, Env
+    from .core.upgrade import UpgradeRun
+    from .core.workspace import Settings, Workspace
+    from .envs.env import CommandError, Env
     from .errors import (
         EnvError,
         InstallError,
@@ -87,9 +87,9 @@ if TYPE_CHECKING:
         UntrustedCacheError,
         WorkspaceError,
     )
-    from .matrix import Bundle, Component, Constraint, Matrix, Pin, Rule, UpgradePath
-    from .upgrade import UpgradeRun
-    from .workspace import Settings, Workspace
+    from .loading.discover import find_matrix
+    from .loading.matrixfile import load_matrix
+    from .model.matrix import Bundle, Component, Constraint, Matrix, Pin, Rule, UpgradePath
 
 
 def __getattr__(name: str) -> object:

@@ -27,9 +27,9 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
-    from .matrix import Matrix
-    from .spec import IndexOptions
-    from .workspace import Workspace
+    from .core.workspace import Workspace
+    from .envs.spec import IndexOptions
+    from .model.matrix import Matrix
 
 __all__ = ["bundles", "install", "install_args", "matrix", "upgrade_paths"]
 
@@ -39,8 +39,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 def _workspace(path: PathLike | None, index: IndexOptions | None = None) -> Workspace:
     from pathlib import Path
 
-    from .discover import pytest_ini_matrix
-    from .workspace import Settings, Workspace
+    from .core.workspace import Settings, Workspace
+    from .loading.discover import pytest_ini_matrix
 
     # As the plugin finds it: the argument, the pytest ini's workspace_matrix, then
     # $PYTEST_WORKSPACE_MATRIX and the default locations (nox runs beside the noxfile).
@@ -95,8 +95,8 @@ def install_args(
 
         session.install(*workspace.install_args("stable-3.2"))
     """
-    from ._names import normalize
-    from .installers import PipInstaller
+    from .envs.installers import PipInstaller
+    from .model.names import normalize
 
     workspace = _workspace(path, index)
     skip = {normalize(name) for name in exclude}
@@ -114,7 +114,7 @@ def _checkouts(args: Sequence[str]) -> list[str]:
     directory), so their pins are left out: uv refuses ``pkg==1.4.0 -e .``."""
     from pathlib import Path
 
-    from .spec import project_distribution
+    from .envs.spec import project_distribution
 
     paths: list[str] = []
     for position, arg in enumerate(args):
@@ -152,7 +152,7 @@ def install(
     Extra ``args`` are passed to ``session.install`` (e.g. ``"pytest"``). A local
     checkout among them (``"-e", "."``) replaces the pin of the component it provides.
     """
-    from .spec import IndexOptions
+    from .envs.spec import IndexOptions
 
     index = IndexOptions(offline=offline)
     pinned = install_args(bundle, matrix_path, index=index, exclude=_checkouts(args))

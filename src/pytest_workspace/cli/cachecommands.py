@@ -1,0 +1,61 @@
+"""``pytest-workspace cache list|prune``: the env cache as its owner sees it.
+
+``cache list`` is what people run to see what the cache holds, so it reads manifests
+only (sizes were measured at build time) through :mod:`._cachedir`, with nothing heavier
+than ``json`` imported. ``prune`` takes locks and needs the cache proper, imported when
+it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from ..envs.cache.layout import default_root, scan
+from . import OK
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+
+def human(size: float) -> str:
+    """``1.5 MiB``: sizes as ``du -h`` users read them."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def cmd_cache_list(args: argparse.Namespace) -> int:
+    root = os.path.abspath(args.cache) if args.cache else default_root()
+    found = scan(root)
+    print(f"{'KEY':<20}  {'LABEL':<24}  {'INSTALLER':<9}  {'SIZE':>10}  {'LAST USED':<16}  PINS")
+    total = 0
+    for key, values, last_used in found:
+        label, installer, size, pins = "(incomplete build)", "?", 0, ""
+        if values is not None:
+            label, installer, size = values["label"], values["installer"], values["size"]
+            pins = ",".join(f"{name}={version}" for name, version in values["pins"].items())
+        total += size
+        used = time.strftime("%Y-%m-%d %H:%M", time.localtime(last_used))
+        print(f"{key:<20}  {label:<24}  {installer:<9}  {human(size):>10}  {used:<16}  {pins}")
+    print(f"{len(found)} envs, {human(total)} in {root}", file=sys.stderr)
+    return OK
+
+
+def cmd_cache_prune(args: argparse.Namespace) -> int:
+    from ..envs.cache.store import EnvCache
+    from ..errors import SelectionError
+
+    if args.older_than is None and args.max_size is None:
+        raise SelectionError("cache prune needs --older-than DAYS and/or --max-size SIZE")
+    cache = EnvCache(args.cache) if args.cache else EnvCache()
+    older = args.older_than * 86400 if args.older_than is not None else None
+    removed = cache.prune(older_than=older, max_size=args.max_size)
+    for entry in removed:
+        print(f"removed {entry.key} {entry.label} ({human(entry.size)})")
+    print(f"removed {len(removed)} env{'' if len(removed) == 1 else 's'}")
+    return OK

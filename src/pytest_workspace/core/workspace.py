@@ -1,0 +1,428 @@
+"""The pytest-free core that every front-end (pytest plugin, CLI, nox, tox) calls.
+
+A front-end reads its own settings into :class:`Settings`, asks a :class:`Workspace`
+for a :class:`Selection` (bundles, ad-hoc combinations, upgrade paths), then for the env
+of each selected bundle, and renders what comes back. Option precedence, index merging,
+local sources, the combination check and the running-env check live here, once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..envs.spec import (
+    EnvSpec,
+    IndexOptions,
+    find_interpreter,
+    local_sources,
+    parse_sources,
+    project_distribution,
+)
+from ..errors import WorkspaceError
+from ..model.matrix import Bundle, Level, Matrix, Notice, UpgradePath
+from ..model.names import normalize
+
+if TYPE_CHECKING:
+    from ..envs.cache.store import EnvCache
+    from ..envs.env import Distributions, Env, Kind
+    from ..envs.installers import Installer
+    from ..envs.pylock import Lock
+
+__all__ = ["Request", "Selection", "Settings", "Workspace"]
+
+_SAFE_LABEL = re.compile(r"[^A-Za-z0-9._@:,=+-]")
+
+
+def _given(value: Any) -> bool:
+    return value not in (None, "", [], (), False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a front-end was told: each field from the first layer that sets it, in the
+    order option > ini (pytest configuration) > environment variable > matrix > default.
+
+    The environment variables (``PYTEST_WORKSPACE_MATRIX``, ``PYTEST_WORKSPACE_CACHE``)
+    are read where the default is computed (:func:`~.discover.find_matrix`,
+    :func:`~.cache.default_cache_root`); the matrix's ``[index]`` fills in index options
+    that no layer set (:meth:`IndexOptions.over`).
+    """
+
+    rootdir: Path = field(default_factory=Path.cwd)
+    matrix: str | None = None
+    installer: str | None = None
+    cache: Path | None = None
+    index: IndexOptions = field(default_factory=IndexOptions)
+    #: ``COMPONENT=PATH`` items
+    sources: tuple[str, ...] = ()
+    editable: bool = True
+    strict: bool = False
+    #: requirements installed beside every bundle's pins (e.g. pytest)
+    extras: tuple[str, ...] = ()
+    #: further directories where a default matrix file may be
+    search: tuple[Path, ...] = ()
+    #: how the front-end spells "pass a matrix path", for the not-found message
+    hint: str = "--matrix PATH"
+    #: swap in the checkout at rootdir when its distribution is a component (pytest)
+    detect_project: bool = True
+    #: meta-repository siblings to swap in: "auto", "none" or a comma list of names
+    siblings: str | None = None
+
+    @classmethod
+    def layered(
+        cls, *layers: Mapping[str, Any], rootdir: Path | None = None, **fixed: Any
+    ) -> Settings:
+        """Merge layers (highest first) of ``{field: value}``; empty values fall through.
+        Index fields are ``index_url``, ``find_links`` and ``offline``."""
+
+        def pick(name: str) -> Any:
+            return next((layer[name] for layer in layers if _given(layer.get(name))), None)
+
+        values: dict[str, Any] = {}
+        for name in ("matrix", "installer", "strict", "editable", "siblings"):
+            if pick(name) is not None:
+                values[name] = pick(name)
+        if pick("cache") is not None:
+            values["cache"] = Path(str(pick("cache"))).absolute()
+        for name in ("sources", "extras"):
+            values[name] = tuple(pick(name) or ())
+        values["index"] = IndexOptions(
+            pick("index_url") or None, tuple(pick("find_links") or ()), bool(pick("offline"))
+        )
+        if rootdir is not None:
+            values["rootdir"] = rootdir
+        values.update(fixed)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What was asked for, as plain data: the pytest-xdist controller hands it to the
+    workers (through ``workerinput``), so every process agrees on one selection."""
+
+    bundles: tuple[str, ...] = ()
+    combinations: tuple[str, ...] = ()
+    upgrades: tuple[str, ...] = ()
+    #: a ``time.time()``: envs built before it are stale (``--workspace-rebuild``)
+    rebuild_before: float | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.bundles or self.combinations or self.upgrades)
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "bundles": list(self.bundles),
+            "combinations": list(self.combinations),
+            "upgrades": list(self.upgrades),
+            "rebuild_before": self.rebuild_before,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Request:
+        return cls(
+            tuple(payload["bundles"]),
+            tuple(payload["combinations"]),
+            tuple(payload["upgrades"]),
+            payload["rebuild_before"],
+        )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The bundles (ad-hoc combinations included) and upgrade paths of one run."""
+
+    request: Request
+    bundles: tuple[Bundle, ...] = ()
+    upgrades: tuple[UpgradePath, ...] = ()
+    #: component (or ``family@member``) to the local checkout that replaces its pin
+    sources: Mapping[str, Path] = field(default_factory=dict)
+    #: warnings to show once (an invalid bundle or combination that still runs)
+    notes: tuple[str, ...] = ()
+    #: per upgrade path id, the checkouts swapped in at its target end (its source end
+    #: is installed as released: what users upgrade from)
+    path_sources: Mapping[str, Mapping[str, Path]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.bundles or self.upgrades)
+
+
+class Workspace:
+    """A matrix plus settings: selections, env specs, envs, and the running-env check."""
+
+    def __init__(self, settings: Settings, *, matrix: Matrix | None = None) -> None:
+        self.settings = settings
+        if matrix is not None:
+            self.__dict__["matrix"] = matrix
+
+    @functools.cached_property
+    def matrix(self) -> Matrix:
+        from ..loading.discover import find_matrix
+        from ..loading.matrixfile import load_matrix
+
+        settings = self.settings
+        path = find_matrix(
+            settings.matrix, rootdir=settings.rootdir, also=settings.search, hint=settings.hint
+        )
+        return load_matrix(path)
+
+    @functools.cached_property
+    def cache(self) -> EnvCache:
+        from ..envs.cache.store import EnvCache
+
+        return EnvCache(self.settings.cache) if self.settings.cache else EnvCache()
+
+    @functools.cached_property
+    def installer(self) -> Installer:
+        from ..envs.installers import get_installer
+
+        return get_installer(self.settings.installer)
+
+    @functools.cached_property
+    def index(self) -> IndexOptions:
+        return self.settings.index.over(self.matrix.index)
+
+    # -- selection --------------------------------------------------------------------
+
+    def combination(self, spec: str) -> tuple[Bundle, list[Notice]]:
+        """An ad-hoc combination and its violations of the rows: warnings, or errors
+        under ``strict`` (the caller refuses to build then)."""
+        pins = self.matrix.combination(spec)
+        level: Level = "error" if self.settings.strict else "warning"
+        problems = [
+            Notice(level, n.key, n.message)
+            for n in self.matrix.check_pins(pins, f"--combination {spec}")
+            if n.level == "error"
+        ]
+        return Bundle(name=spec, pins=pins, adhoc=True), problems
+
+    def select(self, request: Request) -> Selection:
+        """Resolve names, globs and combinations against the matrix; an invalid
+        combination is an error under ``strict``, a note otherwise."""
+        matrix = self.matrix
+        bundles = list(matrix.select_bundles(request.bundles))
+        notes = [
+            f"warning: {notice}"
+            for chosen in bundles
+            for notice in matrix.check_pins(chosen.pins, chosen.key)
+            if notice.level == "error"
+        ]
+        for spec in request.combinations:
+            combination, problems = self.combination(spec)
+            if problems and self.settings.strict:
+                raise WorkspaceError(str(problems[0]))
+            notes.extend(f"warning: {problem}" for problem in problems)
+            bundles.append(combination)
+        upgrades = matrix.select_upgrades(request.upgrades)
+        for path in upgrades:
+            if not path.adhoc:
+                continue
+            ends = [matrix.bundle(end.bundle) for end in (path.source, path.target) if end.bundle]
+            invalid = [
+                end.name
+                for end in ends
+                if any(n.level == "error" for n in matrix.check_pins(end.pins, end.key))
+            ]
+            for notice in matrix.check_upgrade(path, f"--upgrade-path {path.id}", invalid):
+                if notice.level != "error":
+                    continue
+                if self.settings.strict:
+                    raise WorkspaceError(str(notice))
+                notes.append(f"warning: {notice}")
+        path_sources = {
+            path.id: self.sources([Bundle(name=path.target.label, pins=path.target.pins)])
+            for path in upgrades
+        }
+        return Selection(
+            request,
+            tuple(bundles),
+            upgrades,
+            self.sources(bundles),
+            tuple(notes),
+            {path_id: found for path_id, found in path_sources.items() if found},
+        )
+
+    def sources(self, bundles: Sequence[Bundle] = ()) -> dict[str, Path]:
+        """``--workspace-source`` items, plus the project under test (the checkout at
+        rootdir) when its distribution is one of the bundles' components.
+        ``--workspace-source=none`` tests the bundles exactly as released."""
+        if tuple(self.settings.sources) == ("none",):
+            return {}
+        sources = parse_sources(self.settings.sources, rootdir=self.settings.rootdir)
+        # An explicit source wins over a sibling, a sibling over the detected project.
+        for component, path in self._siblings(bundles).items():
+            sources.setdefault(component, path)
+        if not self.settings.detect_project:
+            return sources
+        name = project_distribution(self.settings.rootdir)
+        if name is not None:
+            wanted = normalize(name)
+            for chosen in bundles:
+                for pin in chosen.pins:
+                    if normalize(pin.distribution) == wanted:
+                        sources.setdefault(pin.key, self.settings.rootdir)
+        return sources
+
+    def _siblings(self, bundles: Sequence[Bundle]) -> dict[str, Path]:
+        """``--workspace-siblings``: present, usable siblings whose component a selected
+        bundle pins (all of them for ``auto``, the named ones otherwise)."""
+        wanted = (self.settings.siblings or "none").strip()
+        if wanted == "none" or not bundles:
+            return {}
+        from ..meta.siblings import inspect, load_config
+
+        meta = load_config(start=self.settings.rootdir)
+        names = None if wanted == "auto" else [n.strip() for n in wanted.split(",") if n.strip()]
+        for name in names or ():
+            meta.sibling(name)  # an unknown name is an error naming the known ones
+        pinned = {pin.component for chosen in bundles for pin in chosen.pins}
+        found: dict[str, Path] = {}
+        for state in inspect(meta):
+            sibling = state.sibling
+            if names is not None and sibling.name not in names:
+                continue
+            if names is not None and not state.usable:
+                why = state.problem or "missing"
+                raise WorkspaceError(f"sibling {sibling.name} ({state.path}): {why}")
+            if state.usable and sibling.matrix_component in pinned:
+                found[sibling.matrix_component] = state.real
+        return found
+
+    # -- envs -------------------------------------------------------------------------
+
+    def spec(
+        self,
+        bundle: Bundle,
+        *,
+        sources: Mapping[str, Path] | None = None,
+        extras: Sequence[str] = (),
+    ) -> EnvSpec:
+        """Exactly what ``bundle``'s env must hold. ``python = "X.Y"`` on a matrix
+        bundle picks that interpreter or raises :class:`InterpreterNotFound`."""
+        if sources is None:
+            sources = self.sources([bundle])
+        label = _SAFE_LABEL.sub("_", bundle.name)
+        lock = self.lock(bundle)
+        index = self.index
+        if lock is None:
+            index = dataclasses.replace(index, exclude_newer=self.exclude_newer(bundle))
+        return EnvSpec(
+            label=label,
+            pins=bundle.pins,
+            python=find_interpreter(bundle.python),
+            index=index,
+            sources=local_sources(bundle.pins, sources, editable=self.settings.editable),
+            extras=(*self.settings.extras, *extras),
+            lock=lock,
+            constraints=self.completion(bundle),
+        )
+
+    def completion(self, bundle: Bundle) -> tuple[str, ...]:
+        """Row ranges for what a partial combination leaves out (not for a bundle of
+        the matrix: a bundle is what it says)."""
+        if bundle.name in self.matrix.bundles and not bundle.adhoc:
+            return ()
+        from ..model.validity import completion
+
+        return completion(self.matrix, bundle.pins)
+
+    def lock(self, bundle: Bundle) -> Lock | None:
+        """The bundle's lock file, if it has one; a stale lock is an error, not a guess."""
+        if bundle.adhoc or bundle.name not in self.matrix.bundles:
+            return None
+        from ..envs.pylock import read_lock
+
+        lock = read_lock(self.matrix.lock_file(bundle.name))
+        if lock is not None:
+            stale = lock.stale(bundle)
+            if stale:
+                raise WorkspaceError(
+                    f"{lock.path}: stale lock of bundle {bundle.name!r}: {stale[0]}; "
+                    f"run `pytest-workspace lock {bundle.name}`"
+                )
+        return lock
+
+    def resolution_notes(self, bundle: Bundle, *, locking: bool = False) -> list[str]:
+        """What a user should know about how ``bundle`` resolves as of a date (nothing
+        when its env comes from a lock, unless the lock is what is being resolved)."""
+        if self.matrix.index.exclude_newer is None:
+            return []
+        if not locking and self.matrix.lock_file(bundle.name).is_file():
+            return []
+        date = self.exclude_newer(bundle)
+        if date is None:
+            return [f"exclude-newer: bundle {bundle.name} has no release-date; resolved as of now"]
+        notes = []
+        if self.installer.name != "uv":
+            notes.append(f"exclude-newer {date}: pip cannot resolve as of a date (uv can)")
+        if self.index.find_links:
+            notes.append(
+                f"exclude-newer {date}: find-links directories give no upload times, "
+                "so their files are not filtered by date"
+            )
+        return notes
+
+    def exclude_newer(self, bundle: Bundle) -> str | None:
+        """``[index] exclude-newer``: a date, or the day after the bundle's release date
+        (None when the bundle has none: it resolves as of today)."""
+        setting = self.matrix.index.exclude_newer
+        if setting == "release-date":
+            if bundle.release_date is None:
+                return None
+            # Through the end of the release day: what was out when it was released.
+            return (bundle.release_date + datetime.timedelta(days=1)).isoformat()
+        return setting
+
+    def env(
+        self,
+        bundle: Bundle,
+        *,
+        sources: Mapping[str, Path] | None = None,
+        extras: Sequence[str] = (),
+        rebuild_before: float | None = None,
+    ) -> Env:
+        """The shared, cached env for ``bundle`` (built once, whichever process asks first)."""
+        spec = self.spec(bundle, sources=sources, extras=extras)
+        kind: Kind = "combination" if bundle.adhoc else "bundle"
+        return self.cache.get(spec, self.installer, rebuild_before=rebuild_before, kind=kind)
+
+    def private_env(
+        self,
+        bundle: Bundle,
+        path: Path,
+        *,
+        sources: Mapping[str, Path] | None = None,
+        extras: Sequence[str] = (),
+        kind: Kind = "bundle",
+    ) -> Env:
+        """A fresh env at ``path`` that its one user may change (upgrade paths)."""
+        spec = self.spec(bundle, sources=sources, extras=extras)
+        return self.cache.private(spec, path, self.installer, kind=kind)
+
+    def current_env(self, bundle: Bundle, *, sources: Mapping[str, Path] | None = None) -> Env:
+        """The running interpreter as ``bundle``'s env, after checking it holds the pins."""
+        self.check_current(bundle, sources=sources)
+        from ..envs.env import Env
+
+        spec = EnvSpec(label=bundle.name, pins=bundle.pins, python=find_interpreter())
+        return Env.current(spec)
+
+    def check_current(
+        self,
+        bundle: Bundle,
+        *,
+        sources: Mapping[str, Path] | None = None,
+        installed: Distributions | None = None,
+    ) -> None:
+        """Raise unless the running environment holds ``bundle``'s pins (the pins that
+        a local source replaces excepted, see :mod:`.current`); ``installed`` is what it
+        holds, when the caller has read it already."""
+        from ..envs.running import check_running
+
+        check_running(bundle, self.sources([bundle]) if sources is None else sources, installed)

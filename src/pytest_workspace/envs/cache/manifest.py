@@ -1,0 +1,120 @@
+"""The manifest: the one proof that an env build finished, read and written here only.
+
+Written last and atomically (``pytest-workspace.json`` in the env); a missing,
+unreadable or mistyped manifest means the env is not complete and gets rebuilt. It
+records what was asked for, what got installed, which files a reuse checks, and the
+env's size measured at build time (so listing the cache reads manifests only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..paths import python_in, site_packages
+from .layout import MANIFEST, SCHEMA, parse_manifest
+
+__all__ = ["MANIFEST", "SCHEMA", "Manifest", "integrity_files", "unshared_size", "write_atomic"]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What was asked for, what got installed, and when: the proof an env is complete."""
+
+    key: str
+    label: str
+    pins: dict[str, str]
+    requirements: list[str]
+    sources: list[str]
+    installed: dict[str, str]
+    #: paths relative to the env whose absence means the env was damaged
+    files: list[str]
+    installer: str
+    installer_version: str
+    python: str
+    python_version: str
+    index: str
+    created: str
+    created_at: float
+    build_seconds: float
+    private: bool
+    #: bytes the env adds beyond hardlinked files (uv's cache), measured at build time
+    size: int = 0
+    last_install_seconds: float | None = None
+
+    def to_json(self) -> str:
+        data = {"schema": SCHEMA}
+        data.update({f.name.replace("_", "-"): getattr(self, f.name) for f in _FIELDS})
+        return json.dumps(data, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        """Parse a manifest; raise ``ValueError`` for anything but this schema, typed."""
+        values = parse_manifest(text)
+        return cls(**{name.replace("-", "_"): value for name, value in values.items()})
+
+    @classmethod
+    def read(cls, env: Path) -> Manifest | None:
+        """The manifest of the env at ``env``, or None when it is missing or invalid
+        (a crashed build, a damaged or foreign file: all mean "rebuild")."""
+        try:
+            return cls.from_json((env / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return None
+
+
+_FIELDS = dataclasses.fields(Manifest)
+
+
+def integrity_files(path: Path) -> list[str]:
+    """What a reuse checks with one ``lstat`` each: the interpreter, ``pyvenv.cfg``, and
+    every distribution's metadata directory and top-level modules."""
+    files = {str(python_in(path).relative_to(path)), "pyvenv.cfg"}
+    for site in site_packages(path):
+        prefix = str(site.relative_to(path))
+        tops: set[str] = set()
+        for info in site.glob("*.dist-info"):
+            files.add(f"{prefix}/{info.name}")
+            with contextlib.suppress(OSError):
+                record = (info / "RECORD").read_text(encoding="utf-8")
+                tops.update(line.split(",", 1)[0].split("/", 1)[0] for line in record.splitlines())
+        # Scripts live outside site-packages (``../../bin``); .pth files are optional.
+        for top in tops:
+            ours = top and not top.startswith("..") and not top.endswith((".dist-info", ".pth"))
+            if ours and os.path.lexists(site / top):
+                files.add(f"{prefix}/{top}")
+    return sorted(files)
+
+
+def write_atomic(path: Path, text: str, *, readable: bool = False) -> None:
+    import tempfile
+
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if readable:
+            os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def unshared_size(path: Path) -> int:
+    total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            try:
+                info = os.lstat(os.path.join(directory, name))
+            except OSError:
+                continue
+            if info.st_nlink == 1:
+                total += info.st_blocks * 512 if hasattr(info, "st_blocks") else info.st_size
+    return total

@@ -1,0 +1,501 @@
+"""Environments: a built virtual environment, or the running one, to run commands in.
+
+:class:`Env` is what the ``bundle_env`` fixture hands to tests. Built envs come from
+:class:`~.cache.EnvCache`; :meth:`Env.current` wraps the interpreter running now, like
+nox's ``PassthroughEnv`` beside its ``VirtualEnv``.
+
+Bytecode: builds do not compile ``.pyc`` files (a cold build costs what raw
+``uv pip install`` costs). When ``PYTHONDONTWRITEBYTECODE`` is set, as on many CI
+machines, commands run in an env would recompile every module at every start, so
+:meth:`Env.run` lifts it for the child and points ``PYTHONPYCACHEPREFIX`` at one
+``pycache`` tree in the cache root instead: bytecode is written once, shared by all
+envs, and never lands in a source checkout (which is what the variable protects).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from ..errors import EnvError, InstallError
+from ..model.matrix import Pin
+from ..model.names import normalize
+from .paths import bin_dir, python_in, site_packages
+from .spec import EnvSpec, Source
+
+if TYPE_CHECKING:
+    import importlib.metadata
+
+    from .cache.store import Manifest
+    from .installers import Installer
+
+__all__ = [
+    "CommandError",
+    "Distributions",
+    "Env",
+    "InnerPytestError",
+    "Mismatch",
+    "mismatches",
+    "read_installed",
+]
+
+#: what a pin set is to an env: a bundle, an ad-hoc combination, one end of a path
+Kind = Literal["bundle", "combination", "source", "target"]
+
+
+class CommandError(subprocess.CalledProcessError):
+    """A command run in an env failed; the message shows everything needed to see why."""
+
+    def __str__(self) -> str:
+        command = " ".join(str(part) for part in self.cmd)
+        return (
+            f"command failed with exit code {self.returncode}: {command}\n"
+            f"--- stdout ---\n{self.stdout or ''}\n--- stderr ---\n{self.stderr or ''}"
+        )
+
+
+#: pytest's exit codes, for the message of a failed inner run
+_PYTEST_EXIT = {
+    1: "tests failed",
+    2: "collection errors, or the run was interrupted",
+    3: "pytest hit an internal error",
+    4: "pytest was used wrongly",
+    5: "no tests were collected",
+}
+
+
+class InnerPytestError(CommandError):
+    """``Env.pytest()`` ran a suite that did not pass (or collected nothing)."""
+
+    def __str__(self) -> str:
+        why = _PYTEST_EXIT.get(self.returncode, f"exit code {self.returncode}")
+        return f"the inner pytest run did not pass: {why}\n" + super().__str__()
+
+
+class Distributions(dict[str, str]):
+    """Distribution name to version; looked up the way people write names
+    (``installed()["SQLAlchemy"]`` and ``["sqlalchemy"]`` alike, PEP 503)."""
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(normalize(name))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(normalize(name))
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return super().get(normalize(name), default)
+
+
+def read_installed(path: Path | None = None) -> Distributions:
+    """Distribution (normalised name) to version, read from an env's metadata files
+    in-process (no interpreter start-up), or from the running interpreter's path."""
+    import importlib.metadata
+
+    if path is None:
+        found_in = importlib.metadata.distributions()
+    else:
+        found_in = importlib.metadata.distributions(path=[str(p) for p in site_packages(path)])
+    found: dict[str, str] = {}
+    for distribution in found_in:
+        name = distribution.metadata["Name"]
+        if name:
+            found.setdefault(normalize(name), distribution.version)
+    return Distributions(sorted(found.items()))
+
+
+def constraint_args(env: Path, constraints: Sequence[str]) -> list[str]:
+    """``-c FILE`` (uv and pip spell it alike) for ``constraints``, the file kept in
+    the env's own scratch directory."""
+    scratch = env / ".pytest-workspace-lock"
+    scratch.mkdir(parents=True, exist_ok=True)
+    path = scratch / "constraints.txt"
+    path.write_text("\n".join(constraints) + "\n", encoding="utf-8")
+    return ["-c", str(path)]
+
+
+def installed_from(distribution: str) -> tuple[Path | None, bool]:
+    """Where the running interpreter's ``distribution`` was installed from (PEP 610
+    ``direct_url.json``): a local directory and whether it is editable, else None.
+
+    tox (``package = "editable"``) builds the PEP 660 wheel itself and installs that
+    file, so ``direct_url.json`` names the wheel; the checkout is then where the wheel's
+    redirect (a ``.pth`` line, a setuptools editable finder) points."""
+    import importlib.metadata
+
+    try:
+        found = importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None, False
+    return origin_of(found)
+
+
+def origin_of(found: importlib.metadata.Distribution) -> tuple[Path | None, bool]:
+    """:func:`installed_from` for a distribution already found (in any env)."""
+    import json
+    from urllib.parse import unquote, urlparse
+
+    try:
+        data = json.loads(found.read_text("direct_url.json") or "null")
+    except ValueError:
+        return None, False
+    if not isinstance(data, dict) or not str(data.get("url", "")).startswith("file://"):
+        return None, False
+    info = data.get("dir_info")
+    path = Path(unquote(urlparse(str(data["url"])).path))
+    if isinstance(info, dict):
+        return path, info.get("editable") is True
+    redirect = _editable_redirect(found) if path.suffix == ".whl" else None
+    return (redirect, True) if redirect is not None else (path, False)
+
+
+_ABSOLUTE = re.compile(r"""['"](/[^'"]+)['"]""")
+
+
+def _editable_redirect(found: importlib.metadata.Distribution) -> Path | None:
+    """The source directory an installed editable wheel points at, if it is one."""
+    for file in found.files or ():
+        name = file.name
+        finder = name.startswith("__editable__") and name.endswith(".py")
+        if not (finder or name.endswith(".pth")):
+            continue
+        try:
+            text = Path(str(file.locate())).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if name.endswith(".pth"):
+            lines = [line.strip() for line in text.splitlines()]
+            paths = [line for line in lines if line and not line.startswith(("#", "import"))]
+        else:
+            paths = _ABSOLUTE.findall(text)
+        for candidate in paths:
+            if os.path.isabs(candidate) and os.path.isdir(candidate):
+                return Path(candidate)
+    return None
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A pin that an env does not hold: missing (``installed`` None) or another version."""
+
+    pin: Pin
+    installed: str | None
+
+
+def mismatches(
+    pins: Iterable[Pin], installed: Mapping[str, str], sourced: frozenset[str] = frozenset()
+) -> list[Mismatch]:
+    """Every pin (that no local source replaces) not installed at exactly its version."""
+    from packaging.version import InvalidVersion, Version
+
+    found = []
+    for pin in pins:
+        name = normalize(pin.distribution)
+        if name in sourced:
+            continue
+        got = installed.get(name)
+        try:
+            same = got is not None and Version(got) == pin.version
+        except InvalidVersion:
+            same = False
+        if not same:
+            found.append(Mismatch(pin, got))
+    return found
+
+
+def verify(
+    pins: Sequence[Pin],
+    installed: Mapping[str, str],
+    sourced: frozenset[str],
+    label: str,
+    kind: Kind,
+) -> None:
+    """Raise :class:`InstallError` for the first pin an installer did not deliver."""
+    for problem in mismatches(pins, installed, sourced):
+        pin = problem.pin
+        if problem.installed is None:
+            raise InstallError(
+                f"cannot install {kind} {label}: {pin.distribution} ({pin.key}) is not "
+                f"installed after the installer finished; the {kind} pins {pin.version}"
+            )
+        raise InstallError(
+            f"cannot install {kind} {label}: {pin.distribution} is installed at "
+            f"{problem.installed}, but the {kind} pins {pin.version}"
+        )
+
+
+class Env:
+    """An environment with a bundle's pins: ``python``, ``bin_dir``, ``run()``,
+    ``run_python()``, ``installed()``, ``pins`` and ``pytest()``."""
+
+    def __init__(
+        self,
+        path: Path,
+        spec: EnvSpec,
+        *,
+        manifest: Manifest | None = None,
+        installer: Installer | None = None,
+        fresh: bool = False,
+        shared: bool = True,
+        pycache: Path | None = None,
+        python: Path | None = None,
+    ) -> None:
+        self.path = path
+        self._python = python
+        self.spec = spec
+        #: what the cache recorded when it built this env (None for the running env)
+        self.manifest = manifest
+        self.installer = installer
+        #: built by the call that returned it (False: reused from the cache)
+        self.fresh = fresh
+        #: shared through the cache (read-only) or private to one user (may be mutated)
+        self.shared = shared
+        self._pycache = pycache
+        self._running = False
+
+    @classmethod
+    def current(cls, spec: EnvSpec) -> Env:
+        """The interpreter running now, described by ``spec`` (``--workspace-env current``):
+        nothing is built, and it is never changed."""
+        env = cls(Path(sys.prefix), spec, python=Path(sys.executable))
+        env._running = True
+        return env
+
+    def __repr__(self) -> str:
+        return f"<Env {self.spec.label} at {self.path}>"
+
+    @property
+    def bin_dir(self) -> Path:
+        return bin_dir(self.path)
+
+    @property
+    def python(self) -> Path:
+        return self._python or python_in(self.path)
+
+    @property
+    def key(self) -> str:
+        """The cache key ("" for the running env)."""
+        return self.manifest.key if self.manifest else ""
+
+    @property
+    def build_seconds(self) -> float:
+        return self.manifest.build_seconds if self.manifest else 0.0
+
+    @property
+    def pins(self) -> dict[str, str]:
+        """Component (``core``, ``extensions@mongodb``) to the version this env holds:
+        the pin, or for a component installed from a checkout, the checkout's version."""
+        found = self.installed_sources()
+        return {
+            pin.key: found.get(normalize(pin.distribution)) or str(pin.version)
+            for pin in self.spec.pins
+        }
+
+    def installed_sources(self) -> dict[str, str]:
+        """Normalised distribution to installed version, for the checkouts swapped in."""
+        if not self.spec.sources:
+            return {}
+        installed = self.manifest.installed if self.manifest else self.installed()
+        return {name: installed[name] for name in self.spec.sourced if name in installed}
+
+    def installed(self) -> Distributions:
+        """Distribution name to version, read from the environment now."""
+        # The running interpreter's sys.path also holds editable finders and .pth paths.
+        return read_installed(None if self._running else self.path)
+
+    def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        environ = dict(os.environ)
+        environ.pop("PYTHONHOME", None)
+        environ["VIRTUAL_ENV"] = str(self.path)
+        environ["PATH"] = os.pathsep.join([str(self.bin_dir), environ.get("PATH", "")])
+        if self._pycache is not None and environ.get("PYTHONDONTWRITEBYTECODE"):
+            environ.pop("PYTHONDONTWRITEBYTECODE")
+            environ.setdefault("PYTHONPYCACHEPREFIX", str(self._pycache))
+        environ.update(extra or {})
+        return environ
+
+    def run(
+        self,
+        argv: Sequence[str | os.PathLike[str]],
+        *,
+        check: bool = True,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command with this env activated (its ``bin`` first on PATH).
+
+        ``env`` adds to (and overrides) the current environment variables. With
+        ``check`` a non-zero exit raises :class:`CommandError` showing the command,
+        exit code, stdout and stderr.
+        """
+        __tracebackhide__ = True  # pytest shows the test's line, not ours
+        args = [str(part) for part in argv]
+        if args and os.sep not in args[0]:
+            local = self.bin_dir / args[0]
+            if local.exists():
+                args[0] = str(local)
+        result = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.environ(env),
+            cwd=cwd,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise CommandError(result.returncode, args, result.stdout, result.stderr)
+        return result
+
+    def run_python(
+        self,
+        code: str,
+        *,
+        check: bool = True,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``python -c code`` in this env."""
+        __tracebackhide__ = True
+        return self.run([self.python, "-c", code], check=check, timeout=timeout, env=env, cwd=cwd)
+
+    def pytest(
+        self,
+        *args: str | os.PathLike[str],
+        check: bool = True,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``python -m pytest ARGS`` inside this env (pytest must be installed in it:
+        ``workspace_extras = pytest``).
+
+        With ``check`` (the default) a run that does not pass raises
+        :class:`InnerPytestError`, which fails the calling test: failed or erroring tests,
+        a usage error, and a run that collected nothing (a wrapper must not be a false
+        green). Pass ``check=False`` to inspect the result yourself.
+        """
+        __tracebackhide__ = True
+        # The inner run reads the outer run's ini file, whose keys are for the outer
+        # env's plugins (ours: workspace_*); unknown there, `filterwarnings = error` would
+        # make them fatal. (-W escapes its message, and ":" cannot be written in it.)
+        quiet = ["-W", "ignore:Unknown config option:pytest.PytestConfigWarning"]
+        result = self.run(
+            [self.python, "-m", "pytest", *quiet, *args],
+            check=False,
+            timeout=timeout,
+            env=env,
+            cwd=cwd,
+        )
+        if check and result.returncode != 0:
+            raise InnerPytestError(result.returncode, result.args, result.stdout, result.stderr)
+        return result
+
+    def _forget_bytecode(self) -> None:
+        # Bytecode in the shared tree is validated by source mtime and size only, and
+        # wheels often carry fixed timestamps (1980, SOURCE_DATE_EPOCH): after an
+        # in-place upgrade a same-sized module would look unchanged. Installers clean
+        # __pycache__ on uninstall, but they do not know about our tree.
+        if self._pycache is not None:
+            import shutil
+
+            shutil.rmtree(
+                self._pycache.joinpath(*self.path.resolve().parts[1:]), ignore_errors=True
+            )
+
+    def install(
+        self,
+        pins: Sequence[Pin],
+        *,
+        label: str = "upgrade",
+        constraints: Sequence[str] = (),
+        sources: Mapping[str, Path] | None = None,
+    ) -> Env:
+        """Move a *private* env to other versions in place (upgrade or downgrade);
+        ``constraints`` bound what the pins pull in (:func:`.checks.completion`), and
+        ``sources`` (component to checkout) are installed editable instead of their pins.
+        A distribution that changes between release and checkout is removed first (an
+        installer may take a checkout of the same version for the release)."""
+        from .diagnose import explain
+        from .installers import InstallFailed
+        from .spec import local_sources
+
+        if self.shared or self.installer is None:
+            raise EnvError(
+                f"refusing to change the shared env {self.spec.label} at {self.path}; "
+                "mutating users get a private env"
+            )
+        swapped = local_sources(pins, sources or {}, editable=True)
+        sourced = frozenset(normalize(source.distribution) for source in swapped)
+        moved = {normalize(pin.distribution) for pin in pins}
+        switching = sorted((self.spec.sourced ^ sourced) & moved)
+        requirements = [
+            pin.requirement for pin in pins if normalize(pin.distribution) not in sourced
+        ]
+        started = time.perf_counter()
+        self._forget_bytecode()
+        try:
+            self.installer.uninstall(self.python, switching)
+            options = constraint_args(self.path, constraints) if constraints else []
+            editables = [source.target for source in swapped]
+            self.installer.install(
+                self.python, requirements, self.spec.index, editables, options=options
+            )
+        except InstallFailed as failure:
+            raise explain(failure, pins, label, "target", self.spec.index) from None
+        installed = self.installed()
+        verify(pins, installed, sourced, label, "target")
+        problems = checkout_problems(self.path, swapped)
+        if problems:
+            raise InstallError(f"cannot install target {label}: " + "; ".join(problems))
+        merged = {pin.key: pin for pin in self.spec.pins}
+        merged.update({pin.key: pin for pin in pins})
+        kept = tuple(s for s in self.spec.sources if normalize(s.distribution) not in moved)
+        self.spec = dataclasses.replace(
+            self.spec, pins=tuple(merged.values()), sources=kept + swapped
+        )
+        if self.manifest is not None:
+            self.manifest = dataclasses.replace(
+                self.manifest,
+                installed=dict(installed),
+                last_install_seconds=round(time.perf_counter() - started, 3),
+            )
+        return self
+
+
+def checkout_problems(env: Path, sources: Sequence[Source]) -> list[str]:
+    """Each checkout in ``sources`` that the env at ``env`` does not hold installed
+    editable from that checkout (PEP 610 ``direct_url.json``)."""
+    if not sources:
+        return []
+    import importlib.metadata
+
+    found: dict[str, importlib.metadata.Distribution] = {}
+    for dist in importlib.metadata.distributions(path=[str(p) for p in site_packages(env)]):
+        found.setdefault(normalize(dist.metadata["Name"] or ""), dist)
+    problems = []
+    for source in sources:
+        installed = found.get(normalize(source.distribution))
+        if installed is None:
+            problems.append(f"{source.distribution} is not installed")
+            continue
+        origin, editable = origin_of(installed)
+        if origin is None or not _within(origin.resolve(), source.path.resolve()):
+            where = f"from {origin}" if origin else "from a release, not from its checkout"
+            problems.append(f"{source.distribution} is installed {where}; expected {source.path}")
+        elif not editable:
+            problems.append(f"{source.distribution} from {source.path} is not editable")
+    return problems
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents

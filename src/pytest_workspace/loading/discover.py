@@ -1,0 +1,99 @@
+"""Where the matrix file is: the same discovery for every front-end."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ..errors import MatrixNotFound
+
+__all__ = ["DEFAULT_LOCATIONS", "MATRIX_ENV", "find_matrix", "matrix_candidates"]
+
+DEFAULT_LOCATIONS = ("versions.toml", "version-management/versions.toml")
+MATRIX_ENV = "PYTEST_WORKSPACE_MATRIX"
+
+
+def find_matrix(
+    explicit: str | os.PathLike[str] | None = None,
+    *,
+    rootdir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    also: Sequence[Path] = (),
+    hint: str = "--matrix PATH",
+) -> Path:
+    """The matrix file to use: an explicit path, ``$PYTEST_WORKSPACE_MATRIX``, or the
+    first of ``versions.toml`` and ``version-management/versions.toml`` under rootdir
+    (then under each directory of ``also``)."""
+    environ = os.environ if environ is None else environ
+    candidates = matrix_candidates(explicit, rootdir=rootdir, environ=environ, also=also)
+    if explicit or environ.get(MATRIX_ENV):
+        (path,) = candidates
+        if not path.is_file():
+            origin = "" if explicit else f" (from ${MATRIX_ENV})"
+            raise MatrixNotFound(f"matrix file not found: {path}{origin}")
+        return path
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.absolute()
+    looked = ", ".join(str(candidate) for candidate in candidates)
+    raise MatrixNotFound(
+        f"no matrix file found; looked for {looked} (pass {hint} or set {MATRIX_ENV})"
+    )
+
+
+def matrix_candidates(
+    explicit: str | os.PathLike[str] | None = None,
+    *,
+    rootdir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    also: Sequence[Path] = (),
+) -> list[Path]:
+    """Every path :func:`find_matrix` may look at, in its order (the first file wins)."""
+    environ = os.environ if environ is None else environ
+    rootdir = rootdir or Path.cwd()
+    given = explicit or environ.get(MATRIX_ENV)
+    if given:
+        return [Path(os.path.normpath((rootdir / Path(given)).absolute()))]
+    roots = [rootdir, *(root for root in also if root != rootdir)]
+    return [root / location for root in roots for location in DEFAULT_LOCATIONS]
+
+
+def pytest_ini_matrix(rootdir: Path) -> str | None:
+    """``workspace_matrix`` from the pytest configuration in ``rootdir`` (the first of
+    pytest.ini, .pytest.ini, pyproject.toml, tox.ini, setup.cfg that configures pytest, as
+    pytest picks it), as a path relative to ``rootdir``; None when not set. For front-ends
+    that are not pytest (nox, tox) but must find the matrix the way the plugin does."""
+    import configparser
+
+    from .compat import tomllib
+
+    for name, section in (
+        ("pytest.ini", "pytest"),
+        (".pytest.ini", "pytest"),
+        ("pyproject.toml", None),
+        ("tox.ini", "pytest"),
+        ("setup.cfg", "tool:pytest"),
+    ):
+        path = rootdir / name
+        if not path.is_file():
+            continue
+        if section is None:
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            options = data.get("tool", {}).get("pytest", {}).get("ini_options")
+            if not isinstance(options, dict):
+                continue
+            value = options.get("workspace_matrix")
+            return value if isinstance(value, str) and value else None
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(path, encoding="utf-8")
+        except (OSError, configparser.Error):
+            continue
+        if parser.has_section(section) or name in ("pytest.ini", ".pytest.ini"):
+            value = parser.get(section, "workspace_matrix", fallback="").strip()
+            return value or None
+    return None

@@ -1,0 +1,97 @@
+"""User text and TOML values turned into model values: pins, family members, upgrade
+endpoints and dates, each raising ``ValueError`` with the bad value shown. Shared by the
+loader (key-path errors) and by the model's command-line parsers (``--combination``,
+ad-hoc ``--upgrade-path``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from ..model.matrix import Bundle, Component, Endpoint, Pin
+from ..model.names import NAME, normalize
+from ..model.ranges import parse_version
+
+__all__ = ["kind_of", "make_endpoint", "make_member", "make_pin", "parse_date"]
+
+
+def make_pin(component: Component, text: Any) -> Pin:
+    if not isinstance(text, str):
+        raise ValueError(f"expected a version string, got {kind_of(text)}")
+    if component.family:
+        return make_member(component, text)
+    version = parse_version(text)
+    return Pin(component.name, version, component.distribution(), extras=component.extras)
+
+
+def make_member(component: Component, text: Any) -> Pin:
+    if not isinstance(text, str) or text.count("@") != 1:
+        shown = repr(text) if isinstance(text, str) else kind_of(text)
+        raise ValueError(f'expected "name@version", got {shown}')
+    member, _, version_text = text.partition("@")
+    if not NAME.match(member):
+        raise ValueError(f'expected "name@version" with a package-style name, got {text!r}')
+    version = parse_version(version_text)
+    family = (
+        component if component.family else Component(component.name, f"{component.name}-{{name}}")
+    )
+    return Pin(
+        component.name,
+        version,
+        normalize(family.distribution(member)),
+        member,
+        extras=component.extras,
+    )
+
+
+def kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    return repr(value)
+
+
+def make_endpoint(
+    text: Any, components: Mapping[str, Component], bundles: Mapping[str, Bundle]
+) -> Endpoint:
+    if not isinstance(text, str):
+        raise ValueError(f'expected a bundle name or "component@version", got {kind_of(text)}')
+    if text in bundles:
+        return Endpoint(text, bundles[text].pins, bundle=text)
+    if "@" not in text:
+        known = ", ".join(bundles) or "(none)"
+        raise ValueError(f"unknown bundle {text!r}; known: {known}")
+    pins = []
+    for item in text.split(","):
+        name, _, version = item.strip().partition("@")
+        if not NAME.match(name):
+            raise ValueError(
+                f'expected "component@version" with a component name (letters, digits, '
+                f". _ -), got {item.strip()!r}"
+            )
+        component = components.get(name) or Component(name, name)
+        if component.family:
+            pins.append(make_member(component, version))
+        else:
+            pins.append(make_pin(component, version))
+    return Endpoint(text, tuple(pins))
+
+
+def parse_date(value: Any) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")

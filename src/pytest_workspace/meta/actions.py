@@ -1,0 +1,398 @@
+"""Meta-repository actions: bootstrap the sibling checkouts, set up one shared env with
+all of them editable, and validate it.
+
+The rules (west #380/#381, vcstool #107, gitman PR #201 lost or changed people's work):
+an existing directory is never deleted, replaced or cloned into; only a clean checkout
+that is its own git top level, on the branch it tracks, is ever fast-forwarded; nothing
+is written through a symlink (a symlinked sibling is only installed from).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..envs.paths import python_in, site_packages
+from ..errors import WorkspaceError
+from ..model.names import normalize
+from .siblings import MetaRepository, SiblingState, inspect, order
+
+__all__ = ["Step", "bootstrap", "setup", "validate", "verify_editables"]
+
+#: what bootstrap cloned, so a sibling dropped from the configuration can be reported
+RECORD = Path(".pytest-workspace") / "siblings.json"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a command's report: a sibling, what happened, and why."""
+
+    name: str
+    action: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name:<16} {self.action}" + (f": {self.detail}" if self.detail else "")
+
+
+# -- bootstrap ----------------------------------------------------------------------------
+
+
+def _refusal(state: SiblingState) -> str | None:
+    """Why an existing sibling must not be updated, or None."""
+    if state.problem:
+        return state.problem
+    if state.link is not None:
+        return "a symlink (used for installs only, never written through)"
+    if state.dirty:
+        return "uncommitted changes"
+    if state.branch is None:
+        return "detached HEAD" + (" with commits no branch holds" if state.detached_commits else "")
+    if state.upstream is None:
+        return f"branch {state.branch} tracks no upstream"
+    if state.sibling.ref and state.branch != state.sibling.ref:
+        return f"on branch {state.branch}, not {state.sibling.ref}"
+    if state.remote_matches is False:
+        return f"its origin is not {state.sibling.repo}"
+    return None
+
+
+def bootstrap(
+    meta: MetaRepository,
+    *,
+    update: bool = False,
+    refs: Mapping[str, str] | None = None,
+) -> list[Step]:
+    """Clone the missing siblings; report (and with ``update`` fast-forward, when safe)
+    the present ones; report recorded clones that the configuration no longer lists."""
+    from . import git as _git
+
+    refs = dict(refs or {})
+    unknown = sorted(set(refs) - {s.name for s in meta.siblings})
+    if unknown:
+        meta.sibling(unknown[0])  # raises, naming the known siblings
+    steps: list[Step] = []
+    for state in inspect(meta):
+        sibling = state.sibling
+        name = sibling.name
+        if not state.present:
+            if state.problem:
+                steps.append(Step(name, "refused", state.problem))
+            elif sibling.repo is None:
+                steps.append(Step(name, "missing", "no repo to clone from"))
+            elif os.path.lexists(state.path):
+                steps.append(Step(name, "refused", f"{state.path} exists; not touching it"))
+            else:
+                ref = refs.get(name, sibling.ref)
+                state.path.parent.mkdir(parents=True, exist_ok=True)
+                remote = meta.remote(sibling)
+                assert remote is not None
+                _git.clone(remote, state.path, ref)
+                _record(meta, name, state.path)
+                steps.append(Step(name, "cloned", f"{remote} into {state.path}"))
+            continue
+        where = f" ({state.branch or 'detached'} {state.commit})" if state.commit else ""
+        if name in refs and state.branch != refs[name]:
+            steps.append(Step(name, "skipped", f"exists; --ref applies to fresh clones{where}"))
+            continue
+        if not update:
+            reason = state.problem or (
+                f"its origin is not {sibling.repo}" if state.remote_matches is False else ""
+            )
+            steps.append(Step(name, "present", reason or f"left as it is{where}"))
+            continue
+        refused = _refusal(state)
+        if refused is not None:
+            steps.append(Step(name, "skipped", refused))
+            continue
+        before = state.commit
+        after = _git.fast_forward(state.path)
+        change = "up to date" if after == before else f"{before} -> {after}"
+        steps.append(Step(name, "updated", f"{state.branch}: {change}"))
+    listed = {meta.location(s) for s in meta.siblings}
+    for name, path in _recorded(meta).items():
+        if Path(path) not in listed and os.path.lexists(path):
+            steps.append(Step(name, "not listed", f"{path} is no longer configured; left in place"))
+    return steps
+
+
+def _recorded(meta: MetaRepository) -> dict[str, str]:
+    try:
+        data = json.loads((meta.root / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _record(meta: MetaRepository, name: str, path: Path) -> None:
+    record = meta.root / RECORD
+    if record.parent.is_symlink() or record.is_symlink():
+        return
+    data = _recorded(meta)
+    data[name] = str(path)
+    record.parent.mkdir(exist_ok=True)
+    # Like .pytest_cache: the directory ignores itself.
+    (record.parent / ".gitignore").write_text("*\n", encoding="utf-8")
+    record.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+# -- setup ------------------------------------------------------------------------------
+
+
+def _usable(states: Sequence[SiblingState]) -> list[SiblingState]:
+    broken = [s for s in states if s.present and s.problem]
+    if broken:
+        state = broken[0]
+        raise WorkspaceError(f"sibling {state.sibling.name} ({state.path}): {state.problem}")
+    unnamed = [s for s in states if s.present and s.project.distribution is None]
+    if unnamed:
+        state = unnamed[0]
+        raise WorkspaceError(
+            f"sibling {state.sibling.name} ({state.real}): no [project] name in pyproject.toml"
+        )
+    return [s for s in states if s.present]
+
+
+def setup(
+    meta: MetaRepository,
+    venv: Path,
+    *,
+    constraints: Sequence[str] = (),
+    index_args: Sequence[str] = (),
+    installer: str | None = None,
+    allow_missing: bool = False,
+) -> list[Step]:
+    """One shared env at ``venv`` with every present sibling editable, installed in ONE
+    installer call; ``constraints`` (the bundle's other pins) keep the rest in line. A
+    configured sibling that is missing stops it (the env would not be the workspace)
+    unless ``allow_missing``."""
+    from ..envs.installers import InstallFailed, get_installer
+    from ..envs.spec import find_interpreter
+
+    states = inspect(meta)
+    present = _usable(states)
+    if not present:
+        raise WorkspaceError("no sibling is present; run pytest-workspace workspace bootstrap")
+    missing = [state for state in states if not state.present]
+    if missing and not allow_missing:
+        names = ", ".join(f"{state.sibling.name} ({state.path})" for state in missing)
+        raise WorkspaceError(
+            f"missing sibling{'s' if len(missing) > 1 else ''}: {names}; run "
+            "pytest-workspace workspace bootstrap, or pass --allow-missing to set up without"
+        )
+    if venv.is_symlink():
+        raise WorkspaceError(f"{venv} is a symlink; not writing through it")
+    backend = get_installer(installer)
+    steps: list[Step] = []
+    if not venv.exists():
+        backend.create(venv, find_interpreter())
+        steps.append(Step("env", "created", str(venv)))
+    elif not (venv / "pyvenv.cfg").is_file():
+        raise WorkspaceError(f"{venv} exists and is not a virtual environment; not touching it")
+    argv = backend.install_command(python_in(venv)) + list(index_args)
+    for state in present:
+        extras = f"[{','.join(state.sibling.extras)}]" if state.sibling.extras else ""
+        argv += ["--editable", f"{state.real}{extras}"]
+    sourced = {normalize(str(s.project.distribution)) for s in present}
+    kept = [line for line in constraints if normalize(_name(line)) not in sourced]
+    if kept:
+        file = venv / "pytest-workspace-constraints.txt"
+        file.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+        argv += ["--constraint", str(file)]
+    try:
+        backend._run(argv)
+    except InstallFailed as failure:
+        lines = [line for line in failure.output.splitlines() if line.strip()]
+        cause = lines[-1].strip() if lines else f"exit code {failure.returncode}"
+        raise WorkspaceError(f"installing the siblings into {venv} failed: {cause}") from None
+    problems = verify_editables(venv, present)
+    if problems:
+        raise WorkspaceError(f"{venv}: " + "; ".join(problems))
+    for state in present:
+        steps.append(
+            Step(state.sibling.name, "editable", f"{state.project.distribution} from {state.real}")
+        )
+    for state in states:
+        if not state.present:
+            steps.append(
+                Step(state.sibling.name, "missing", f"{state.path}; run workspace bootstrap")
+            )
+    return steps
+
+
+def _name(requirement: str) -> str:
+    from packaging.requirements import Requirement
+
+    return Requirement(requirement).name
+
+
+def verify_editables(venv: Path, states: Sequence[SiblingState]) -> list[str]:
+    """Each sibling installed editable from its own path (PEP 610 ``direct_url.json``)
+    in ``venv``: no released wheel of the same name slipped in."""
+    import importlib.metadata
+
+    from ..envs.env import origin_of
+
+    found: dict[str, importlib.metadata.Distribution] = {}
+    for dist in importlib.metadata.distributions(path=[str(p) for p in site_packages(venv)]):
+        found.setdefault(normalize(dist.metadata["Name"] or ""), dist)
+    problems = []
+    for state in states:
+        name = str(state.project.distribution)
+        installed = found.get(normalize(name))
+        if installed is None:
+            problems.append(f"{state.sibling.name}: {name} is not installed")
+            continue
+        origin, editable = origin_of(installed)
+        if origin is None or origin.resolve() != state.real.resolve():
+            where = f"from {origin}" if origin else "from a release, not from its checkout"
+            problems.append(f"{state.sibling.name}: {name} is installed {where}")
+        elif not editable:
+            problems.append(f"{state.sibling.name}: {name} from {origin} is not editable")
+    return problems
+
+
+# -- validate -----------------------------------------------------------------------------
+
+_IMPORTS = """
+import importlib, json, sys, traceback
+for sibling, modules in json.loads(sys.argv[1]):
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except BaseException as error:
+            last = traceback.format_exception_only(type(error), error)[-1].strip()
+            print(json.dumps([sibling, module, last]))
+            sys.exit(1)
+"""
+
+
+def top_level_modules(path: Path, distribution: str) -> list[str]:
+    """The packages a checkout provides: under ``src/``, else at its root."""
+    skip = {"tests", "test", "docs", "examples", "benchmarks"}
+    for base in (path / "src", path):
+        if base.is_dir():
+            found = sorted(
+                child.name
+                for child in base.iterdir()
+                if child.name.isidentifier()
+                and child.name not in skip
+                and (child / "__init__.py").is_file()
+            )
+            if found:
+                return found
+    return [normalize(distribution).replace("-", "_")]
+
+
+def validate(meta: MetaRepository, venv: Path, *, matrix: object | None = None) -> list[str]:
+    """Findings about the shared env; empty when it is sound."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    states = inspect(meta)
+    present = _usable(states)
+    findings: list[str] = [
+        f"{state.sibling.name}: missing ({state.path}); run pytest-workspace workspace bootstrap"
+        for state in states
+        if not state.present
+    ]
+    python = python_in(venv)
+    if not python.exists():
+        return [*findings, f"{venv}: no virtual environment; run pytest-workspace workspace setup"]
+    findings.extend(dangling_editables(venv))
+    version = subprocess.run(
+        [str(python), "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    for state in present:
+        wanted = state.project.requires_python
+        try:
+            if wanted and version and not SpecifierSet(wanted).contains(version, prereleases=True):
+                findings.append(
+                    f"{state.sibling.name}: requires-python {wanted!r}, the env has {version}"
+                )
+        except InvalidSpecifier:
+            findings.append(f"{state.sibling.name}: invalid requires-python {wanted!r}")
+    findings.extend(verify_editables(venv, present))
+    ordered, cycles = order(present)
+    findings.extend(f"dependency cycle: {cycle}" for cycle in cycles)
+    plan = [
+        [s.sibling.name, top_level_modules(s.real, str(s.project.distribution))] for s in ordered
+    ]
+    result = subprocess.run(
+        [str(python), "-c", _IMPORTS, json.dumps(plan)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=meta.root,
+    )
+    if result.returncode != 0:
+        try:
+            sibling, module, error = json.loads(result.stdout.strip().splitlines()[-1])
+            findings.append(f"{sibling}: import {module} failed (the first failure): {error}")
+        except (ValueError, IndexError):
+            findings.append(f"importing the siblings failed: {result.stderr.strip()[-300:]}")
+    findings.extend(_rows(present, matrix, venv))
+    return findings
+
+
+def dangling_editables(venv: Path) -> list[str]:
+    """Every distribution in ``venv`` installed editable from a directory that is gone
+    (a sibling moved away): it cannot be imported, whatever else looks fine."""
+    import importlib.metadata
+
+    from ..envs.env import origin_of
+
+    found = []
+    for dist in importlib.metadata.distributions(path=[str(p) for p in site_packages(venv)]):
+        origin, editable = origin_of(dist)
+        if editable and origin is not None and not origin.is_dir():
+            name = dist.metadata["Name"] or "?"
+            found.append(f"{name} is installed editable from {origin}, which no longer exists")
+    return found
+
+
+def _installed_versions(venv: Path) -> dict[str, str]:
+    import importlib.metadata
+
+    return {
+        normalize(dist.metadata["Name"] or ""): dist.version
+        for dist in importlib.metadata.distributions(path=[str(p) for p in site_packages(venv)])
+    }
+
+
+def _rows(present: Sequence[SiblingState], matrix: object | None, venv: Path) -> list[str]:
+    """The checkouts' own versions against the matrix rows (pre-releases allowed). A
+    version only the build knows (git tags: setuptools-scm, hatch-vcs) is read from the
+    env's metadata of the editable install; one that cannot be found is a finding."""
+    from ..model.matrix import Matrix
+
+    if not isinstance(matrix, Matrix):
+        return []
+    findings = []
+    installed: dict[str, str] | None = None
+    pins = []
+    for state in present:
+        version = state.project.version
+        if version is None:
+            installed = _installed_versions(venv) if installed is None else installed
+            version = installed.get(normalize(str(state.project.distribution)))
+        if version is None:
+            findings.append(
+                f"{state.sibling.name}: no version to check against the matrix rows: "
+                f"pyproject.toml leaves it to the build, and {venv} does not hold "
+                f"{state.project.distribution}; run pytest-workspace workspace setup"
+            )
+            continue
+        try:
+            pins.append(matrix.pin(state.sibling.matrix_component, version))
+        except ValueError as error:
+            findings.append(f"{state.sibling.name}: version {version!r}: {error}")
+    found = matrix.check_pins(pins, "siblings") if pins else []
+    findings.extend(f"checkout versions: {n.message}" for n in found if n.level == "error")
+    return findings

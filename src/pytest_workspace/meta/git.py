@@ -1,0 +1,117 @@
+"""git, run only where it is safe: in a directory that is its own top level.
+
+A directory inside another repository (or a plain directory under the meta-repository)
+makes git act on the enclosing repository (gitman PR #201), so every query first checks
+that ``git rev-parse --show-toplevel`` is the directory's real path. Nothing here writes
+to an existing checkout except :func:`fast_forward`, which the caller guards.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import WorkspaceError
+
+__all__ = ["Checkout", "GitError", "clone", "fast_forward", "inspect"]
+
+
+class GitError(WorkspaceError):
+    """A git command failed; the message holds its last line of output."""
+
+
+def _environ() -> dict[str, str]:
+    environ = dict(os.environ)
+    # Never wait for a password prompt, and never let a caller's GIT_DIR point elsewhere.
+    environ["GIT_TERMINAL_PROMPT"] = "0"
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        environ.pop(name, None)
+    return environ
+
+
+def _git(args: Sequence[str], cwd: Path, *, check: bool = True) -> str:
+    result = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=_environ(),
+        check=False,
+    )
+    if check and result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        raise GitError(f"git {' '.join(args)} in {cwd}: {lines[-1] if lines else 'failed'}")
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """What git says about one directory (all None/False when it is not a top level)."""
+
+    toplevel: bool
+    remote: str | None = None
+    branch: str | None = None
+    #: the branch's upstream (``origin/main``), None when it tracks nothing
+    upstream: str | None = None
+    commit: str | None = None
+    dirty: bool = False
+    #: commits on HEAD that no branch holds (work a detached checkout would lose)
+    detached_commits: bool = False
+
+
+def inspect(path: Path) -> Checkout:
+    """Query a checkout, refusing (``toplevel=False``) one that is not its own top level."""
+    real = path.resolve()
+    top = _git(["rev-parse", "--show-toplevel"], real, check=False)
+    if not top or Path(top).resolve() != real:
+        return Checkout(toplevel=False)
+    branch = _git(["symbolic-ref", "--quiet", "--short", "HEAD"], real, check=False) or None
+    upstream = None
+    if branch:
+        upstream = _git(["rev-parse", "--abbrev-ref", "@{upstream}"], real, check=False) or None
+    detached = False
+    if branch is None:
+        holders = ["for-each-ref", "--contains", "HEAD", "--format=x", "refs/heads", "refs/remotes"]
+        detached = not _git(holders, real, check=False)
+    return Checkout(
+        toplevel=True,
+        remote=_git(["remote", "get-url", "origin"], real, check=False) or None,
+        branch=branch,
+        upstream=upstream,
+        commit=_git(["rev-parse", "--short", "HEAD"], real, check=False) or None,
+        dirty=bool(_git(["status", "--porcelain"], real, check=False)),
+        detached_commits=detached,
+    )
+
+
+def clone(repo: str, path: Path, ref: str | None = None) -> None:
+    """Clone into ``path``, which must not exist (git refuses a non-empty one anyway)."""
+    args = ["clone", "--quiet"]
+    if ref:
+        args += ["--branch", ref]
+    _git([*args, repo, str(path)], path.parent)
+
+
+def fast_forward(path: Path) -> str:
+    """Fetch and fast-forward the current branch to its upstream; the new short commit."""
+    real = path.resolve()
+    _git(["fetch", "--quiet"], real)
+    _git(["merge", "--ff-only", "--quiet", "@{upstream}"], real)
+    return _git(["rev-parse", "--short", "HEAD"], real)
+
+
+def same_remote(a: str, b: str) -> bool:
+    """``https://host/x.git`` and ``https://host/x`` (or a local path with/without a
+    trailing slash) name one remote."""
+
+    def canonical(url: str) -> str:
+        url = url.strip().rstrip("/")
+        url = url[:-4] if url.endswith(".git") else url
+        if "://" not in url and ":" not in url.split("/", 1)[0]:
+            return str(Path(url).resolve())
+        return url.lower()
+
+    return canonical(a) == canonical(b)

@@ -1,0 +1,427 @@
+"""Meta-repository mode: the component repositories as sibling checkouts.
+
+A coordination repository lists its siblings in ``workspace.toml`` (or the seed's
+``wrknv.toml``, read as written)::
+
+    [[siblings]]
+    name = "core"
+    path = "../core"
+    repo = "https://git.example.com/acme/core.git"   # "./x" or "../x": beside this file
+    ref = "main"              # optional: the branch a fresh clone checks out
+    component = "core"        # optional: the matrix component, when it differs from name
+    extras = ["test"]         # optional: installed with the sibling by `workspace setup`
+
+A git-ignored ``workspace.local.toml`` beside it overrides ``path`` (and ``ref``) per
+developer (``[[siblings]]`` with ``name`` and the keys to override). This module reads
+the configuration and inspects checkouts; it changes nothing on disk.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import WorkspaceError
+from ..model.names import NAME, normalize
+
+if TYPE_CHECKING:
+    from ..model.matrix import Pin
+
+__all__ = [
+    "CONFIG_NAMES",
+    "MetaRepository",
+    "Sibling",
+    "SiblingState",
+    "checkout_versions",
+    "find_config",
+    "inspect",
+    "load_config",
+    "order",
+    "parse_refs",
+]
+
+CONFIG_NAMES = ("workspace.toml", "wrknv.toml")
+LOCAL_CONFIG = "workspace.local.toml"
+_KEYS = {"name", "path", "repo", "ref", "component", "extras"}
+
+
+@dataclass(frozen=True)
+class Sibling:
+    name: str
+    #: as written, relative to the configuration file's directory
+    path: str
+    repo: str | None = None
+    ref: str | None = None
+    component: str | None = None
+    extras: tuple[str, ...] = ()
+
+    @property
+    def matrix_component(self) -> str:
+        return self.component or self.name
+
+
+@dataclass(frozen=True)
+class MetaRepository:
+    root: Path
+    file: Path
+    siblings: tuple[Sibling, ...]
+    local: Path | None = None
+
+    def location(self, sibling: Sibling) -> Path:
+        """Where the sibling is, without following a symlink at that path."""
+        return Path(os.path.normpath(self.root / sibling.path))
+
+    def remote(self, sibling: Sibling) -> str | None:
+        """The URL to clone from: a ``./`` or ``../`` path is relative to the
+        configuration file, as ``path`` is, not to wherever the command runs."""
+        repo = sibling.repo
+        if repo and repo.startswith(("./", "../")):
+            return os.path.normpath(self.root / repo)
+        return repo
+
+    def sibling(self, name: str) -> Sibling:
+        for sibling in self.siblings:
+            if sibling.name == name:
+                return sibling
+        known = ", ".join(s.name for s in self.siblings) or "(none)"
+        raise WorkspaceError(f"unknown sibling {name!r}; known: {known}")
+
+
+# -- configuration ------------------------------------------------------------------------
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest ``workspace.toml`` (else ``wrknv.toml``) from ``start`` upwards."""
+    here = (start or Path.cwd()).absolute()
+    for directory in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            if (directory / name).is_file():
+                return directory / name
+    return None
+
+
+def _fail(file: Path, key: str, value: Any, expected: str) -> WorkspaceError:
+    return WorkspaceError(f"{file}: {key}: expected {expected}, got {value!r}")
+
+
+def _entries(file: Path, data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    entries = data.get("siblings", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise _fail(file, "siblings", entries, "an array of tables ([[siblings]])")
+    return entries
+
+
+def _text(file: Path, key: str, value: Any, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(file, key, value, "a non-empty string")
+    return value
+
+
+def _sibling(file: Path, index: int, entry: Mapping[str, Any]) -> Sibling:
+    key = f"siblings[{index}]"
+    unknown = sorted(set(entry) - _KEYS)
+    if unknown:
+        raise _fail(file, f"{key}.{unknown[0]}", entry[unknown[0]], f"one of {sorted(_KEYS)}")
+    name = _text(file, f"{key}.name", entry.get("name"))
+    assert name is not None
+    if not NAME.match(name):
+        raise _fail(file, f"{key}.name", name, "a name of letters, digits, '.', '_' and '-'")
+    path = _text(file, f"{key}.path", entry.get("path", f"../{name}"))
+    extras = entry.get("extras", [])
+    if not isinstance(extras, list) or not all(isinstance(e, str) and e for e in extras):
+        raise _fail(file, f"{key}.extras", extras, "a list of extra names")
+    return Sibling(
+        name=name,
+        path=str(path),
+        repo=_text(file, f"{key}.repo", entry.get("repo"), optional=True),
+        ref=_text(file, f"{key}.ref", entry.get("ref"), optional=True),
+        component=_text(file, f"{key}.component", entry.get("component"), optional=True),
+        extras=tuple(extras),
+    )
+
+
+def _read(file: Path) -> Mapping[str, Any]:
+    from ..loading.compat import tomllib
+
+    try:
+        data: dict[str, Any] = tomllib.loads(file.read_text(encoding="utf-8"))
+        return data
+    except OSError as error:
+        raise WorkspaceError(f"{file}: cannot read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise WorkspaceError(f"{file}: invalid TOML: {error}") from None
+
+
+def parse_refs(items: Iterable[str], option: str = "--ref") -> dict[str, str]:
+    """``NAME=BRANCH`` items (each may hold several, comma-separated, as ``ci-matrix``
+    emits them) as a mapping; an empty item means no refs."""
+    refs: dict[str, str] = {}
+    for item in items:
+        for part in filter(None, (p.strip() for p in item.split(","))):
+            name, sep, branch = part.partition("=")
+            if not sep or not name or not branch:
+                raise WorkspaceError(f"{option} {part!r}: expected NAME=BRANCH")
+            refs[name] = branch
+    return refs
+
+
+def load_config(file: Path | None = None, *, start: Path | None = None) -> MetaRepository:
+    """Read ``file`` (default: found from ``start`` upwards) and its local overrides."""
+    file = file or find_config(start)
+    if file is None:
+        names = " or ".join(CONFIG_NAMES)
+        raise WorkspaceError(f"no {names} found in {(start or Path.cwd()).absolute()} or above")
+    file = file.absolute()
+    siblings = [_sibling(file, i, e) for i, e in enumerate(_entries(file, _read(file)))]
+    seen: dict[str, int] = {}
+    for index, sibling in enumerate(siblings):
+        if sibling.name in seen:
+            raise _fail(file, f"siblings[{index}].name", sibling.name, "a name not used before")
+        seen[sibling.name] = index
+    local = file.parent / LOCAL_CONFIG
+    if not local.is_file():
+        return MetaRepository(file.parent, file, tuple(siblings))
+    for index, entry in enumerate(_entries(local, _read(local))):
+        key = f"siblings[{index}]"
+        name = _text(local, f"{key}.name", entry.get("name"))
+        if name not in seen:
+            raise _fail(local, f"{key}.name", name, f"a sibling of {file.name}")
+        extra = sorted(set(entry) - {"name", "path", "ref"})
+        if extra:
+            raise _fail(local, f"{key}.{extra[0]}", entry[extra[0]], "only path or ref")
+        old = siblings[seen[str(name)]]
+        siblings[seen[str(name)]] = Sibling(
+            name=old.name,
+            path=str(_text(local, f"{key}.path", entry.get("path", old.path))),
+            repo=old.repo,
+            ref=_text(local, f"{key}.ref", entry.get("ref", old.ref), optional=True),
+            component=old.component,
+            extras=old.extras,
+        )
+    return MetaRepository(file.parent, file, tuple(siblings), local)
+
+
+# -- state ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Project:
+    """What a checkout's ``pyproject.toml`` declares."""
+
+    distribution: str | None = None
+    version: str | None = None
+    dependencies: tuple[str, ...] = ()
+    requires_python: str | None = None
+
+
+def read_project(path: Path) -> Project:
+    from ..loading.compat import tomllib
+
+    try:
+        data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Project()
+    project = data.get("project", {})
+    if not isinstance(project, dict):
+        return Project()
+    version = project.get("version")
+    if version is None and "version" in project.get("dynamic", []):
+        version = _dynamic_version(path)
+    dependencies = project.get("dependencies", [])
+    return Project(
+        distribution=project.get("name") if isinstance(project.get("name"), str) else None,
+        version=version if isinstance(version, str) else None,
+        dependencies=tuple(d for d in dependencies if isinstance(d, str)),
+        requires_python=project.get("requires-python"),
+    )
+
+
+def checkout_versions(
+    pins: Sequence[Pin], sources: Mapping[str, Path], installed: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The versions of the checkouts that replace some of ``pins`` (normalised
+    distribution name to version): as ``installed`` says (normalised name to version)
+    when given, else as the checkout's pyproject.toml (or VERSION file) does; a checkout
+    whose version only its build knows is left out."""
+    found: dict[str, str] = {}
+    read: dict[Path, str | None] = {}  # each checkout's project file once
+    for pin in pins:
+        path = pin.source_in(sources)
+        if path is None:
+            continue
+        name = normalize(pin.distribution)
+        if installed is not None:
+            version = installed.get(name)
+        else:
+            if path not in read:
+                read[path] = read_project(path).version
+            version = read[path]
+        if version:
+            found[name] = version
+    return found
+
+
+def _dynamic_version(path: Path) -> str | None:
+    # The common static spellings of a dynamic version: a VERSION file.
+    for name in ("VERSION", "version.txt"):
+        try:
+            return (path / name).read_text(encoding="utf-8").strip() or None
+        except OSError:
+            continue
+    return None
+
+
+@dataclass(frozen=True)
+class SiblingState:
+    """One row of ``workspace status``; ``problem`` is why it must not be used."""
+
+    sibling: Sibling
+    path: Path
+    #: the resolved target when ``path`` is a symlink
+    link: Path | None
+    present: bool
+    problem: str | None = None
+    toplevel: bool = False
+    remote_matches: bool | None = None
+    branch: str | None = None
+    upstream: str | None = None
+    commit: str | None = None
+    dirty: bool = False
+    detached_commits: bool = False
+    project: Project = Project()
+
+    @property
+    def real(self) -> Path:
+        return self.link or self.path
+
+    @property
+    def usable(self) -> bool:
+        """Present, sane and installable (a symlink included: it is only read)."""
+        return self.present and self.problem is None and self.project.distribution is not None
+
+
+def inspect(meta: MetaRepository) -> list[SiblingState]:
+    """The state of every sibling; unsafe layouts are marked, never acted on."""
+    from . import git as _git
+
+    states: list[SiblingState] = []
+    owners: dict[Path, str] = {}
+    for sibling in meta.siblings:
+        path = meta.location(sibling)
+        link: Path | None = None
+        if path.is_symlink():
+            try:
+                link = path.resolve(strict=True)
+            except (OSError, RuntimeError):  # dangling, or a loop
+                states.append(
+                    SiblingState(sibling, path, None, False, "a dangling or looping symlink")
+                )
+                continue
+            if link == meta.root.resolve() or meta.root.resolve() in link.parents:
+                states.append(
+                    SiblingState(sibling, path, link, True, "a symlink into the meta-repository")
+                )
+                continue
+        if not path.exists():
+            states.append(SiblingState(sibling, path, None, False))
+            continue
+        real = link or path.resolve()
+        if real in owners:
+            same = f"the same checkout as sibling {owners[real]!r}"
+            states.append(SiblingState(sibling, path, link, True, same))
+            continue
+        owners[real] = sibling.name
+        if not real.is_dir():
+            states.append(SiblingState(sibling, path, link, True, "not a directory"))
+            continue
+        checkout = _git.inspect(real)
+        problem = None if checkout.toplevel else "not its own git top level"
+        matches = None
+        remote = meta.remote(sibling)
+        if checkout.remote and remote:
+            matches = _git.same_remote(checkout.remote, remote)
+        states.append(
+            SiblingState(
+                sibling,
+                path,
+                link,
+                True,
+                problem,
+                checkout.toplevel,
+                matches,
+                checkout.branch,
+                checkout.upstream,
+                checkout.commit,
+                checkout.dirty,
+                checkout.detached_commits,
+                read_project(real),
+            )
+        )
+    return states
+
+
+# -- order ----------------------------------------------------------------------------
+
+
+def order(states: Sequence[SiblingState]) -> tuple[list[SiblingState], list[str]]:
+    """Siblings in dependency order (a sibling after the siblings it depends on, from
+    their ``[project]`` dependencies), and the cycles found (``a -> b -> a``: a depends
+    on b, which depends on a)."""
+    import graphlib
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    by_distribution = {
+        normalize(s.project.distribution): s for s in states if s.project.distribution
+    }
+    graph: dict[str, set[str]] = {}
+    for name, state in by_distribution.items():
+        needs: set[str] = set()
+        for text in state.project.dependencies:
+            try:
+                wanted = normalize(Requirement(text).name)
+            except InvalidRequirement:
+                continue
+            if wanted in by_distribution and wanted != name:
+                needs.add(wanted)
+        graph[name] = needs
+    cycles: list[str] = []
+    while True:
+        try:
+            ordered = list(graphlib.TopologicalSorter(graph).static_order())
+            break
+        except graphlib.CycleError as error:
+            cycle = [str(node) for node in error.args[1]]
+            cycles.append(" -> ".join(by_distribution[n].sibling.name for n in reversed(cycle)))
+            # Break the cycle at its first edge and go on, so every cycle is reported.
+            graph[cycle[1]].discard(cycle[0])
+    return [by_distribution[name] for name in ordered], cycles
+
+
+def names(states: Iterable[SiblingState]) -> list[str]:
+    return [state.sibling.name for state in states]
+
+
+def checkout_summary(path: Path) -> dict[str, Any]:
+    """A local source as reports name it: its path and, for a git checkout that is its
+    own top level, the branch (None when detached), short commit and dirty flag."""
+    from . import git as _git
+
+    summary: dict[str, Any] = {"path": str(path)}
+    checkout = _git.inspect(path)
+    if checkout.toplevel:
+        summary.update(branch=checkout.branch, commit=checkout.commit, dirty=checkout.dirty)
+    return summary
+
+
+def describe_checkout(summary: Mapping[str, Any]) -> str:
+    """``main 1a2b3c4, dirty`` (empty when the source is not a git checkout)."""
+    if "commit" not in summary:
+        return ""
+    text = f"{summary['branch'] or 'detached'} {summary['commit']}"
+    return text + (", dirty" if summary["dirty"] else "")
