@@ -142,6 +142,7 @@ def join(session: WorkspaceSession, payload: Mapping[str, Any]) -> bool:
     from ...errors import WorkspaceError
 
     assert session.selection is not None
+    session.config.pluginmanager.register(ForkGuard(session.config), "workspace-fork-guard")
     session.upgrades_apart = bool(payload.get("upgraders"))
     name = payload.get("inside")
     if not name:
@@ -221,6 +222,35 @@ def split(session: WorkspaceSession, items: list[pytest.Item]) -> None:
     output = getattr(session.config, "workeroutput", None)
     if not paths_here and output is not None:
         output["workspace_path_tests"] = sorted({_function_id(item.nodeid) for item in gone})
+
+
+class ForkGuard:
+    """A whole-suite worker's guard against a test that forks a process which returns
+    into pytest instead of exiting: it would run the rest of the suite a second time
+    over the worker's one channel. The child stops as soon as the test returns and tells
+    the parent (through a pipe both hold), whose controller then gives the bundle up."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.pid = os.getpid()
+        self.read, self.write = os.pipe()
+        os.set_blocking(self.read, False)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        yield
+        if os.getpid() != self.pid:
+            os.write(self.write, f"{item.nodeid}\n".encode())
+            os._exit(0)
+
+    def pytest_sessionfinish(self) -> None:
+        try:
+            found = os.read(self.read, 1 << 16).decode()
+        except BlockingIOError:
+            found = ""
+        output = getattr(self.config, "workeroutput", None)
+        if found and output is not None:
+            output["workspace_forked"] = sorted(set(found.split()))
 
 
 class OuterCollection:

@@ -287,6 +287,15 @@ def bundle_session(
                 return
             output = node.workeroutput
             stopped = output.get("workspace_exit")
+            forked = output.get("workspace_forked")
+            if forked:
+                tests = ", ".join(forked)
+                self._down(node, error=None)
+                self._give_up(
+                    policy.group_of(node),
+                    f"{tests} forked a process that went on running tests (it was stopped)",
+                )
+                return
             if output.get("exitstatus") == 2 and not stopped:
                 # A real keyboard interrupt: the whole run stops, as in xdist.
                 self.shouldstop = f"{node} received keyboard-interrupt"
