@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_workspace import load_matrix
+from pytest_workspace.loading.values import parse_combination
 from pytest_workspace.model.validity import completion
 
 from .helpers import run
@@ -54,10 +55,10 @@ def test_completion_gives_the_rows_ranges(tmp_path: Path, wheelhouse: Path) -> N
     path = tmp_path / "versions.toml"
     path.write_text(COMPLETION_MATRIX.format(links=str(wheelhouse)))
     matrix = load_matrix(path)
-    assert completion(matrix, matrix.combination("plugin=0.1.0")) == ("pwt-core<1.1,>=1.0",)
+    assert completion(matrix, parse_combination(matrix, "plugin=0.1.0")) == ("pwt-core<1.1,>=1.0",)
     # A pinned component is the end's own business; no row, no constraint.
-    assert completion(matrix, matrix.combination("plugin=0.1.0,core=1.0.0")) == ()
-    assert completion(matrix, matrix.combination("core=1.0.0")) == ()
+    assert completion(matrix, parse_combination(matrix, "plugin=0.1.0,core=1.0.0")) == ()
+    assert completion(matrix, parse_combination(matrix, "core=1.0.0")) == ()
 
 
 def test_partial_ends_stay_within_the_rows(

@@ -9,13 +9,16 @@ from hypothesis import strategies as st
 from packaging.version import Version
 
 from pytest_workspace import find_matrix, load_matrix
+from pytest_workspace.core.selection import select_bundles, select_upgrades
 from pytest_workspace.errors import (
     InvalidMatrixError,
     MatrixNotFound,
     SelectionError,
     WorkspaceError,
 )
+from pytest_workspace.loading.values import parse_combination
 from pytest_workspace.model.matrix import Matrix, Notice, Pin
+from pytest_workspace.model.validity import check_matrix, check_pins
 
 from .helpers import WriteMatrix
 
@@ -29,7 +32,7 @@ def errors_of(path: Path) -> list[str]:
 
 
 def findings(matrix: Matrix, level: str = "error") -> list[str]:
-    return [str(n) for n in matrix.check(TODAY) if n.level == level]
+    return [str(n) for n in check_matrix(matrix, TODAY) if n.level == level]
 
 
 def test_users_file_loads_with_dotted_names(provisioning: Path) -> None:
@@ -190,7 +193,7 @@ def test_upgrades_both_forms(provisioning: Path) -> None:
     assert second.id == "core@3.1.0:core@3.2.0"
     assert [str(pin) for pin in second.source.pins] == ["core 3.1.0"]
     assert second.xfail == "migration bug"
-    assert matrix.select_upgrades(["core@*"]) == (second,)
+    assert select_upgrades(matrix, ["core@*"]) == (second,)
 
 
 def test_downgrade_and_invalid_ends_are_findings(write_matrix: WriteMatrix) -> None:
@@ -333,31 +336,31 @@ def test_components_without_rows_are_unconstrained(provisioning: Path) -> None:
     ],
 )
 def test_lts_until(provisioning: Path, today: datetime.date, expected: list[str]) -> None:
-    notices = load_matrix(provisioning).check(today)
+    notices = check_matrix(load_matrix(provisioning), today)
     assert [str(n) for n in notices if "support" in n.message] == expected
 
 
 def test_select_bundles_globs_and_all(provisioning: Path) -> None:
     matrix = load_matrix(provisioning)
-    assert [b.name for b in matrix.select_bundles(["all"])] == ["stable-3.2", "lts-3.1"]
-    assert [b.name for b in matrix.select_bundles(["lts-*", "stable-3.2"])] == [
+    assert [b.name for b in select_bundles(matrix, ["all"])] == ["stable-3.2", "lts-3.1"]
+    assert [b.name for b in select_bundles(matrix, ["lts-*", "stable-3.2"])] == [
         "stable-3.2",
         "lts-3.1",
     ]
     with pytest.raises(SelectionError) as info:
-        matrix.select_bundles(["stabel-3.2"])
+        select_bundles(matrix, ["stabel-3.2"])
     assert str(info.value) == "unknown bundle 'stabel-3.2'; known: stable-3.2, lts-3.1"
 
 
 def test_combination(provisioning: Path) -> None:
     matrix = load_matrix(provisioning)
-    pins = matrix.combination("core=3.1.5, platform=2.4.8,extensions=mongodb@1.2.0")
+    pins = parse_combination(matrix, "core=3.1.5, platform=2.4.8,extensions=mongodb@1.2.0")
     assert [str(pin) for pin in pins] == [
         "core 3.1.5",
         "platform 2.4.8",
         "extensions@mongodb 1.2.0",
     ]
-    assert matrix.check_pins(pins, "combination") == [
+    assert check_pins(matrix, pins, "combination") == [
         Notice(
             "info",
             "combination",
@@ -377,7 +380,7 @@ def test_combination(provisioning: Path) -> None:
         ),
     ]
     with pytest.raises(SelectionError) as info:
-        matrix.combination("core=3.x")
+        parse_combination(matrix, "core=3.x")
     assert str(info.value) == (
         "invalid combination 'core=3.x': expected a PEP 440 version, got '3.x'"
     )
@@ -484,7 +487,7 @@ def test_loader_raises_only_project_errors(
     except WorkspaceError as error:
         problem = str(error)
     else:
-        matrix.check()
+        check_matrix(matrix)
         problem = "loaded"
     assert problem  # a message, never empty; any other exception fails the test
 
@@ -666,9 +669,9 @@ def test_check_memos_agree_with_the_naive_check(
         for bundle in matrix.bundles.values()
         for error in _naive_errors(matrix, bundle.pins, bundle.key)
     ]
-    assert [str(n) for n in matrix.check(TODAY) if n.level == "error"] == expected
+    assert [str(n) for n in check_matrix(matrix, TODAY) if n.level == "error"] == expected
     for versions in bundles:
-        fresh = matrix.combination(",".join(f"{n}={v}" for n, v in zip("abc", versions)))
+        fresh = parse_combination(matrix, ",".join(f"{n}={v}" for n, v in zip("abc", versions)))
         assert [
-            str(n) for n in matrix.check_pins(fresh, "c") if n.level == "error"
+            str(n) for n in check_pins(matrix, fresh, "c") if n.level == "error"
         ] == _naive_errors(matrix, fresh, "c")

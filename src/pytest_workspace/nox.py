@@ -66,7 +66,9 @@ def bundles(path: PathLike | None = None, *, pattern: str = "all") -> list[Any]:
     """
     import nox
 
-    chosen = matrix(path).select_bundles([pattern])
+    from .core.selection import select_bundles
+
+    chosen = select_bundles(matrix(path), [pattern])
     return [nox.param(bundle.name, id=bundle.name) for bundle in chosen]
 
 
@@ -80,7 +82,9 @@ def upgrade_paths(path: PathLike | None = None, *, pattern: str = "all") -> list
     loaded = matrix(path)
     if not loaded.upgrades:
         return []
-    return [nox.param(p.id, id=p.id) for p in loaded.select_upgrades([pattern])]
+    from .core.selection import select_upgrades
+
+    return [nox.param(p.id, id=p.id) for p in select_upgrades(loaded, [pattern])]
 
 
 def install_args(

@@ -41,9 +41,10 @@ def cmd_bundle_export(args: argparse.Namespace) -> int:
 
 
 def cmd_bundle_diff(args: argparse.Namespace) -> int:
+    from ..loading.values import parse_upgrade_path
     from ..releases.bundles import diff
 
-    path = _matrix(args).upgrade_path(f"{args.before}:{args.after}")
+    path = parse_upgrade_path(_matrix(args), f"{args.before}:{args.after}")
     changes = diff(path.source.pins, path.target.pins)
     if args.json:
         document = {
@@ -59,12 +60,13 @@ def cmd_bundle_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
+    from ..core.selection import select_bundles
     from ..envs.pylock import lock_bundle
     from ..envs.spec import find_interpreter
 
     core = workspace(args)
     matrix = core.matrix
-    for bundle in matrix.select_bundles([args.bundle]):
+    for bundle in select_bundles(matrix, [args.bundle]):
         for note in core.resolution_notes(bundle, locking=True):
             print(f"note: {note}", file=sys.stderr)
         lock, changed = lock_bundle(

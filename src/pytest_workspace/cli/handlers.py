@@ -55,8 +55,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         _print_check(args, None, notices, errors=len(notices))
         return USAGE
     from ..envs.pylock import lock_notices
+    from ..model.envnames import collision_notices
+    from ..model.validity import check_matrix
 
-    notices = matrix.check(args.today) + lock_notices(matrix)
+    notices = check_matrix(matrix, args.today) + collision_notices(matrix) + lock_notices(matrix)
     if args.strict:
         notices = [
             Notice("error", n.key, n.message) if n.level == "warning" else n for n in notices
@@ -119,6 +121,8 @@ def _bundle_json(bundle: Bundle) -> dict[str, Any]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from ..model.validity import check_pins
+
     matrix = _matrix(args)
     bundle = matrix.bundle(args.bundle)
     print(f"{bundle.name}" + (f"  ({bundle.title})" if bundle.title else ""))
@@ -142,20 +146,21 @@ def cmd_show(args: argparse.Namespace) -> int:
         how = " (inherited)" if inherited else ""
         clauses = "; ".join(requirement.text for requirement in rule.requires) or "(empty)"
         print(f"  {pin}: {rule.key}{how}: {clauses}")
-    findings = [n for n in matrix.check_pins(bundle.pins, bundle.key) if n.level != "info"]
+    findings = [n for n in check_pins(matrix, bundle.pins, bundle.key) if n.level != "info"]
     for notice in findings:
         print(f"{notice.level}: {notice}")
     return FINDINGS if any(n.level == "error" for n in findings) else OK
 
 
 def cmd_ci_matrix(args: argparse.Namespace) -> int:
+    from ..core.selection import select_bundles, select_upgrades
     from ..results.render import ci_matrix
 
     if args.ref and not args.sibling_refs:
         raise SelectionError("--ref needs --sibling-refs")
     matrix = _matrix(args)
-    bundles = list(matrix.select_bundles([args.bundles]))
-    paths = list(matrix.select_upgrades([args.upgrade_paths])) if args.upgrade_paths else []
+    bundles = list(select_bundles(matrix, [args.bundles]))
+    paths = list(select_upgrades(matrix, [args.upgrade_paths])) if args.upgrade_paths else []
     if args.changed:
         known = {pin.component for b in matrix.bundles.values() for pin in b.pins}
         known |= {pin.distribution for b in matrix.bundles.values() for pin in b.pins}

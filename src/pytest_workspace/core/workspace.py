@@ -26,8 +26,11 @@ from ..envs.spec import (
     project_distribution,
 )
 from ..errors import WorkspaceError
-from ..model.matrix import Bundle, Level, Matrix, Notice, UpgradePath
+from ..loading.values import parse_combination
+from ..model.matrix import Bundle, Level, Matrix, Notice
 from ..model.names import normalize
+from ..model.validity import check_pins, check_upgrade
+from .selection import Request, Selection, select_bundles, select_upgrades
 
 if TYPE_CHECKING:
     from ..envs.cache.store import EnvCache
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from ..envs.installers import Installer
     from ..envs.pylock import Lock
 
-__all__ = ["Request", "Selection", "Settings", "Workspace"]
+__all__ = ["Settings", "Workspace"]
 
 _SAFE_LABEL = re.compile(r"[^A-Za-z0-9._@:,=+-]")
 
@@ -102,57 +105,6 @@ class Settings:
         return cls(**values)
 
 
-@dataclass(frozen=True)
-class Request:
-    """What was asked for, as plain data: the pytest-xdist controller hands it to the
-    workers (through ``workerinput``), so every process agrees on one selection."""
-
-    bundles: tuple[str, ...] = ()
-    combinations: tuple[str, ...] = ()
-    upgrades: tuple[str, ...] = ()
-    #: a ``time.time()``: envs built before it are stale (``--workspace-rebuild``)
-    rebuild_before: float | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.bundles or self.combinations or self.upgrades)
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "bundles": list(self.bundles),
-            "combinations": list(self.combinations),
-            "upgrades": list(self.upgrades),
-            "rebuild_before": self.rebuild_before,
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Request:
-        return cls(
-            tuple(payload["bundles"]),
-            tuple(payload["combinations"]),
-            tuple(payload["upgrades"]),
-            payload["rebuild_before"],
-        )
-
-
-@dataclass(frozen=True)
-class Selection:
-    """The bundles (ad-hoc combinations included) and upgrade paths of one run."""
-
-    request: Request
-    bundles: tuple[Bundle, ...] = ()
-    upgrades: tuple[UpgradePath, ...] = ()
-    #: component (or ``family@member``) to the local checkout that replaces its pin
-    sources: Mapping[str, Path] = field(default_factory=dict)
-    #: warnings to show once (an invalid bundle or combination that still runs)
-    notes: tuple[str, ...] = ()
-    #: per upgrade path id, the checkouts swapped in at its target end (its source end
-    #: is installed as released: what users upgrade from)
-    path_sources: Mapping[str, Mapping[str, Path]] = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return bool(self.bundles or self.upgrades)
-
-
 class Workspace:
     """A matrix plus settings: selections, env specs, envs, and the running-env check."""
 
@@ -193,11 +145,11 @@ class Workspace:
     def combination(self, spec: str) -> tuple[Bundle, list[Notice]]:
         """An ad-hoc combination and its violations of the rows: warnings, or errors
         under ``strict`` (the caller refuses to build then)."""
-        pins = self.matrix.combination(spec)
+        pins = parse_combination(self.matrix, spec)
         level: Level = "error" if self.settings.strict else "warning"
         problems = [
             Notice(level, n.key, n.message)
-            for n in self.matrix.check_pins(pins, f"--combination {spec}")
+            for n in check_pins(self.matrix, pins, f"--combination {spec}")
             if n.level == "error"
         ]
         return Bundle(name=spec, pins=pins, adhoc=True), problems
@@ -206,11 +158,11 @@ class Workspace:
         """Resolve names, globs and combinations against the matrix; an invalid
         combination is an error under ``strict``, a note otherwise."""
         matrix = self.matrix
-        bundles = list(matrix.select_bundles(request.bundles))
+        bundles = list(select_bundles(matrix, request.bundles))
         notes = [
             f"warning: {notice}"
             for chosen in bundles
-            for notice in matrix.check_pins(chosen.pins, chosen.key)
+            for notice in check_pins(matrix, chosen.pins, chosen.key)
             if notice.level == "error"
         ]
         for spec in request.combinations:
@@ -219,7 +171,7 @@ class Workspace:
                 raise WorkspaceError(str(problems[0]))
             notes.extend(f"warning: {problem}" for problem in problems)
             bundles.append(combination)
-        upgrades = matrix.select_upgrades(request.upgrades)
+        upgrades = select_upgrades(matrix, request.upgrades)
         for path in upgrades:
             if not path.adhoc:
                 continue
@@ -227,9 +179,9 @@ class Workspace:
             invalid = [
                 end.name
                 for end in ends
-                if any(n.level == "error" for n in matrix.check_pins(end.pins, end.key))
+                if any(n.level == "error" for n in check_pins(matrix, end.pins, end.key))
             ]
-            for notice in matrix.check_upgrade(path, f"--upgrade-path {path.id}", invalid):
+            for notice in check_upgrade(matrix, path, f"--upgrade-path {path.id}", invalid):
                 if notice.level != "error":
                     continue
                 if self.settings.strict:

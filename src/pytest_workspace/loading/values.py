@@ -1,7 +1,8 @@
 """User text and TOML values turned into model values: pins, family members, upgrade
 endpoints and dates, each raising ``ValueError`` with the bad value shown. Shared by the
-loader (key-path errors) and by the model's command-line parsers (``--combination``,
-ad-hoc ``--upgrade-path``).
+loader (key-path errors) and by what front-ends parse against a loaded matrix
+(``--combination``, ad-hoc ``--upgrade-path``, ``bundle new`` items), which raise
+:class:`~..errors.SelectionError`.
 """
 
 from __future__ import annotations
@@ -10,11 +11,21 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from ..model.matrix import Bundle, Component, Endpoint, Pin
+from ..errors import SelectionError
+from ..model.matrix import Bundle, Component, Endpoint, Matrix, Pin, UpgradePath
 from ..model.names import NAME, normalize
 from ..model.ranges import parse_version
 
-__all__ = ["kind_of", "make_endpoint", "make_member", "make_pin", "parse_date"]
+__all__ = [
+    "kind_of",
+    "make_endpoint",
+    "make_member",
+    "make_pin",
+    "parse_combination",
+    "parse_date",
+    "parse_pin",
+    "parse_upgrade_path",
+]
 
 
 def make_pin(component: Component, text: Any) -> Pin:
@@ -95,3 +106,52 @@ def parse_date(value: Any) -> datetime.date:
         except ValueError:
             pass
     raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
+
+
+# -- user text against a loaded matrix (command lines, ini values) -------------------------
+
+
+def parse_pin(matrix: Matrix, component: str, version: str) -> Pin:
+    """A pin from user text (``core``, ``3.2.1`` or ``extensions``, ``a@1.0``); raise
+    ``ValueError`` on a bad name or version."""
+    if not NAME.match(component):
+        raise ValueError(f"expected a component name, got {component!r}")
+    declared = matrix.components.get(component)
+    if "@" in version and (declared is None or declared.family):
+        # Undeclared components become families the way a bundle's list does.
+        return make_member(matrix.component(component), version)
+    return make_pin(matrix.component(component), version)
+
+
+def parse_combination(matrix: Matrix, spec: str) -> tuple[Pin, ...]:
+    """``core=3.1.5,platform=2.4.8,extensions=mongodb@1.2.0`` as pins."""
+    pins: list[Pin] = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, sep, version = item.partition("=")
+        if not sep or not name.strip() or not version.strip():
+            raise SelectionError(
+                f"invalid combination {spec!r}: expected COMPONENT=VERSION, got {item!r}"
+            )
+        try:
+            pins.append(parse_pin(matrix, name.strip(), version.strip()))
+        except ValueError as error:
+            raise SelectionError(f"invalid combination {spec!r}: {error}") from None
+    if not pins:
+        raise SelectionError(f"invalid combination {spec!r}: it names no component")
+    return tuple(pins)
+
+
+def parse_upgrade_path(matrix: Matrix, text: str) -> UpgradePath:
+    """An ad-hoc ``FROM:TO`` between bundles or ``component@version`` ends."""
+    source, _, target = text.partition(":")
+    try:
+        ends = [
+            make_endpoint(end.strip(), matrix.components, matrix.bundles)
+            for end in (source, target)
+        ]
+    except ValueError as error:
+        known = ", ".join(path.id for path in matrix.upgrades) or "(none)"
+        raise SelectionError(
+            f"invalid upgrade path {text!r}: {error}; declared paths: {known}"
+        ) from None
+    return UpgradePath(ends[0], ends[1], adhoc=True)

@@ -370,7 +370,9 @@ def _rows(present: Sequence[SiblingState], matrix: object | None, venv: Path) ->
     """The checkouts' own versions against the matrix rows (pre-releases allowed). A
     version only the build knows (git tags: setuptools-scm, hatch-vcs) is read from the
     env's metadata of the editable install; one that cannot be found is a finding."""
+    from ..loading.values import parse_pin
     from ..model.matrix import Matrix
+    from ..model.validity import check_pins
 
     if not isinstance(matrix, Matrix):
         return []
@@ -390,9 +392,9 @@ def _rows(present: Sequence[SiblingState], matrix: object | None, venv: Path) ->
             )
             continue
         try:
-            pins.append(matrix.pin(state.sibling.matrix_component, version))
+            pins.append(parse_pin(matrix, state.sibling.matrix_component, version))
         except ValueError as error:
             findings.append(f"{state.sibling.name}: version {version!r}: {error}")
-    found = matrix.check_pins(pins, "siblings") if pins else []
+    found = check_pins(matrix, pins, "siblings") if pins else []
     findings.extend(f"checkout versions: {n.message}" for n in found if n.level == "error")
     return findings

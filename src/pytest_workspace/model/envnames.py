@@ -17,9 +17,16 @@ import functools
 import re
 from collections.abc import Iterator
 
-from .matrix import Bundle, Matrix, UpgradePath
+from .matrix import Bundle, Matrix, Notice, UpgradePath
 
-__all__ = ["collisions", "literal_spellings", "tox_bundle_env", "tox_envs", "tox_upgrade_env"]
+__all__ = [
+    "collision_notices",
+    "collisions",
+    "literal_spellings",
+    "tox_bundle_env",
+    "tox_envs",
+    "tox_upgrade_env",
+]
 
 # What tox takes for an interpreter: an optional implementation and a version, both
 # optional (``py``, ``pypy``, ``3``, ``3.12``, ``312t``); so every dotted number too.
@@ -93,6 +100,15 @@ def collisions(matrix: Matrix) -> list[tuple[str, list[str]]]:
         (name, [_describe(item) for item in items])
         for name, items in seen.items()
         if len(items) > 1
+    ]
+
+
+def collision_notices(matrix: Matrix) -> list[Notice]:
+    """``check``'s findings: two names that end up one tox env (``v`` added to a part
+    like ``3.2``) would be one env; rename one."""
+    return [
+        Notice("warning", "", f"{' and '.join(items)} both map to tox env {name!r}; rename one")
+        for name, items in collisions(matrix)
     ]
 
 

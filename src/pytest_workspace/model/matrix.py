@@ -1,15 +1,15 @@
 """The compatibility matrix model: components, compatibility rows, bundles and upgrade
 paths, with the lookups and selections front-ends need.
 
-The model is built by :mod:`._load` from ``versions.toml``; every string is already a
-``Version`` or ``SpecifierSet`` here, and nothing in this module does I/O. Whether a
-combination is valid is decided in :mod:`.checks`.
+The model is built by :mod:`..loading` from ``versions.toml``; every string is already
+a ``Version`` or ``SpecifierSet`` here, and nothing in this module does I/O. Whether a
+combination is valid is decided in :mod:`.validity`; user text becomes pins in
+:mod:`..loading.values`, and selections are made in :mod:`..core.selection`.
 """
 
 from __future__ import annotations
 
 import datetime
-import fnmatch
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +21,6 @@ from packaging.version import Version
 
 from ..errors import SelectionError
 from .memo import Judge
-from .names import NAME
 
 __all__ = [
     "Bundle",
@@ -288,90 +287,6 @@ class Matrix:
         directory = self.index.locks or self.path.parent / "locks"
         return directory / f"pylock.{bundle.replace('.', '_')}.toml"
 
-    def select_bundles(self, patterns: Iterable[str]) -> tuple[Bundle, ...]:
-        """Bundles matching names or globs (``all`` is every bundle), in file order."""
-        wanted: list[str] = []
-        for pattern in patterns:
-            if pattern == "all":
-                matched = list(self.bundles)
-            elif any(char in pattern for char in "*?["):
-                matched = fnmatch.filter(self.bundles, pattern)
-                if not matched:
-                    raise SelectionError(
-                        f"no bundle matches {pattern!r}; known: {', '.join(self.bundles)}"
-                    )
-            else:
-                matched = [self.bundle(pattern).name]
-            wanted.extend(name for name in matched if name not in wanted)
-        return tuple(bundle for name, bundle in self.bundles.items() if name in wanted)
-
-    def select_upgrades(self, patterns: Iterable[str]) -> tuple[UpgradePath, ...]:
-        """Upgrade paths by id (``lts-3.1:stable-3.2``), glob or ``all``; a ``FROM:TO``
-        that the matrix does not declare is an ad-hoc path between two bundles or
-        ``component@version[,...]`` ends (checked like a combination by the caller)."""
-        known = {path.id: path for path in self.upgrades}
-        wanted: list[str] = []
-        adhoc: dict[str, UpgradePath] = {}
-        for pattern in patterns:
-            matched = list(known) if pattern == "all" else fnmatch.filter(known, pattern)
-            if not matched and pattern.count(":") == 1 and not any(c in pattern for c in "*?["):
-                adhoc[pattern] = self.upgrade_path(pattern)
-                continue
-            if not matched:
-                raise SelectionError(
-                    f"unknown upgrade path {pattern!r}; known: {', '.join(known) or '(none)'}"
-                )
-            wanted.extend(name for name in matched if name not in wanted)
-        declared = tuple(known[name] for name in known if name in wanted)
-        return declared + tuple(path for path in adhoc.values() if path.id not in known)
-
-    def upgrade_path(self, text: str) -> UpgradePath:
-        """An ad-hoc ``FROM:TO`` (bundles or ``component@version`` ends)."""
-        from ..loading.values import make_endpoint
-
-        source, _, target = text.partition(":")
-        try:
-            ends = [
-                make_endpoint(end.strip(), self.components, self.bundles)
-                for end in (source, target)
-            ]
-        except ValueError as error:
-            known = ", ".join(path.id for path in self.upgrades) or "(none)"
-            raise SelectionError(
-                f"invalid upgrade path {text!r}: {error}; declared paths: {known}"
-            ) from None
-        return UpgradePath(ends[0], ends[1], adhoc=True)
-
-    def pin(self, component: str, version: str) -> Pin:
-        """Build a pin from user text (``core``, ``3.2.1`` or ``extensions``, ``a@1.0``);
-        raise ``ValueError`` on a bad name or version."""
-        if not NAME.match(component):
-            raise ValueError(f"expected a component name, got {component!r}")
-        declared = self.components.get(component)
-        from ..loading.values import make_member, make_pin
-
-        if "@" in version and (declared is None or declared.family):
-            # Undeclared components become families the way a bundle's list does.
-            return make_member(self.component(component), version)
-        return make_pin(self.component(component), version)
-
-    def combination(self, spec: str) -> tuple[Pin, ...]:
-        """Parse ``core=3.1.5,platform=2.4.8,extensions=mongodb@1.2.0``."""
-        pins: list[Pin] = []
-        for item in filter(None, (part.strip() for part in spec.split(","))):
-            name, sep, version = item.partition("=")
-            if not sep or not name.strip() or not version.strip():
-                raise SelectionError(
-                    f"invalid combination {spec!r}: expected COMPONENT=VERSION, got {item!r}"
-                )
-            try:
-                pins.append(self.pin(name.strip(), version.strip()))
-            except ValueError as error:
-                raise SelectionError(f"invalid combination {spec!r}: {error}") from None
-        if not pins:
-            raise SelectionError(f"invalid combination {spec!r}: it names no component")
-        return tuple(pins)
-
     # -- rules -------------------------------------------------------------------------
 
     def rule_for(self, component: str, version: Version) -> tuple[Rule | None, bool]:
@@ -400,26 +315,6 @@ class Matrix:
             self._allows_memo[memo_key] = allowed
             self._versions.setdefault(id(version), version)
         return allowed
-
-    def check_pins(self, pins: Sequence[Pin], key: str) -> list[Notice]:
-        """Validate a combination in both directions (see :func:`.checks.check_pins`)."""
-        from .validity import check_pins
-
-        return check_pins(self, pins, key)
-
-    def check(self, today: datetime.date | None = None) -> list[Notice]:
-        """Every finding about this matrix (see :func:`.checks.check_matrix`)."""
-        from .validity import check_matrix
-
-        return check_matrix(self, today)
-
-    def check_upgrade(
-        self, path: UpgradePath, key: str, invalid: Iterable[str] = ()
-    ) -> list[Notice]:
-        """One upgrade path's findings (see :func:`.checks.check_upgrade`)."""
-        from .validity import check_upgrade
-
-        return check_upgrade(self, path, key, invalid)
 
 
 def versions(pins: Iterable[Pin]) -> dict[str, str]:

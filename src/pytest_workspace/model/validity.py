@@ -1,5 +1,6 @@
 """Whether combinations are valid: the rows that apply, both directions, family members
-each, dates, coverage and names, and upgrade paths. Read-only over a
+each, dates, coverage and names, and upgrade paths. (How names read to tox is
+:mod:`.envnames`' concern, and ``check`` asks it too.) Read-only over a
 :class:`~.matrix.Matrix`; a large matrix asks the same questions thousands of times, so
 answers are memoised on the matrix (``rule_for``, ``allows``, and :mod:`._judge`).
 """
@@ -182,19 +183,7 @@ def check_matrix(matrix: Matrix, today: datetime.date | None = None) -> list[Not
         if path.source.label == path.target.label:
             notices.append(Notice("error", key, f"{path.id} goes from and to the same place"))
         notices.extend(check_upgrade(matrix, path, key, invalid))
-    notices.extend(_check_tox_names(matrix))
     return notices
-
-
-def _check_tox_names(matrix: Matrix) -> list[Notice]:
-    """tox reads ``3.2`` as a Python, so the tox plugin renames parts (``v3.2``); two
-    names that end up the same would be one tox env."""
-    from .envnames import collisions
-
-    return [
-        Notice("warning", "", f"{' and '.join(items)} both map to tox env {name!r}; rename one")
-        for name, items in collisions(matrix)
-    ]
 
 
 def _undeclared(matrix: Matrix, name: str, key: str) -> Notice | None:

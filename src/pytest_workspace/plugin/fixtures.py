@@ -1,6 +1,6 @@
 """The fixtures: ``workspace_matrix``, ``bundle``, ``bundle_env``,
 ``workspace_env_factory`` and ``upgrade_path`` (their names and signatures are the
-public API). Each asks the run's :class:`~.session.WorkspaceSession` for what the core
+public API). Each asks the run's role object (:class:`~.modes.Run`) for what the core
 built, and turns a user error into one clean failure line.
 """
 
@@ -18,17 +18,17 @@ from ..core.upgrade import UpgradeRun
 if TYPE_CHECKING:
     from ..envs.env import Env
     from ..model.matrix import Bundle, Matrix, Pin
-    from .session import WorkspaceSession
+    from .modes import Run
 
 __all__ = ["PytestUpgradeRun", "WorkspaceEnvFactory"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def _session(config: pytest.Config) -> WorkspaceSession:
-    from .session import SESSION
+def _run(config: pytest.Config) -> Run:
+    from .modes import RUN
 
-    return config.stash[SESSION]
+    return config.stash[RUN]
 
 
 class WorkspaceEnvFactory:
@@ -40,8 +40,8 @@ class WorkspaceEnvFactory:
     >>> env = workspace_env_factory("lts-3.1", private=True)   # may be changed by the test
     """
 
-    def __init__(self, session: WorkspaceSession, tmp: pytest.TempPathFactory) -> None:
-        self._session = session
+    def __init__(self, run: Run, tmp: pytest.TempPathFactory) -> None:
+        self._run = run
         self._tmp = tmp
 
     def __call__(
@@ -65,7 +65,7 @@ class WorkspaceEnvFactory:
         try:
             return build()
         except InterpreterNotFound as error:
-            problem, skip = str(error), not self._session.strict
+            problem, skip = str(error), not self._run.strict
         except WorkspaceError as error:
             problem, skip = str(error), False
         # Outside the handler: the report shows one clean line, no exception chain.
@@ -82,22 +82,22 @@ class WorkspaceEnvFactory:
     ) -> Env:
         from ..errors import WorkspaceError
 
-        session = self._session
+        run = self._run
         if isinstance(bundle, str):
-            bundle = session.matrix.bundle(bundle)
+            bundle = run.matrix.bundle(bundle)
         if combination is not None:
-            bundle, _ = session.workspace().combination(combination)
+            bundle, _ = run.workspace().combination(combination)
         if bundle is None:
             raise WorkspaceError("workspace_env_factory needs a bundle or a combination")
         if not private:
-            return session.env_for(bundle, extras=extras)
+            return run.env_for(bundle, extras=extras)
         return self._private(bundle, extras)
 
     def _private(
         self, bundle: Bundle, extras: Sequence[str], sources: Mapping[str, Path] | None = None
     ) -> Env:
         path = self._tmp.mktemp(f"env-{_UNSAFE.sub('_', bundle.name)}") / "env"
-        return self._session.env_for(bundle, extras=extras, private=path, sources=sources)
+        return self._run.env_for(bundle, extras=extras, private=path, sources=sources)
 
 
 class PytestUpgradeRun(UpgradeRun):
@@ -126,7 +126,7 @@ def workspace_matrix(request: pytest.FixtureRequest) -> Matrix:
     from ..errors import WorkspaceError
 
     try:
-        return _session(request.config).matrix
+        return _run(request.config).matrix
     except WorkspaceError as error:
         problem = str(error)
     pytest.fail(problem, pytrace=False)
@@ -148,7 +148,7 @@ def workspace_env_factory(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> WorkspaceEnvFactory:
     """Build an env for any bundle or combination."""
-    return WorkspaceEnvFactory(_session(request.config), tmp_path_factory)
+    return WorkspaceEnvFactory(_run(request.config), tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -169,7 +169,7 @@ def upgrade_path(
         pytest.fail(
             "the upgrade_path fixture is parametrized by pytest-workspace only", pytrace=False
         )
-    session = _session(request.config)
+    session = _run(request.config)
     # A bundle end keeps its metadata (python = "3.12"); component@version ends have none.
     source = session.matrix.bundles.get(path.source.bundle or "") or Bundle(
         name=path.source.label, pins=path.source.pins

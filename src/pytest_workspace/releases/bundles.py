@@ -110,7 +110,9 @@ def new_pins(matrix: Matrix, assignments: Sequence[str], base: Bundle | None) ->
     """The base bundle's pins with ``COMPONENT=VERSION`` items laid over them: a
     component given on the command line replaces all of that component's base pins
     (``extensions=mongodb@1.3.0`` twice gives a family of two)."""
-    given = list(matrix.combination(",".join(assignments))) if assignments else []
+    from ..loading.values import parse_combination
+
+    given = list(parse_combination(matrix, ",".join(assignments))) if assignments else []
     replaced = {pin.component for pin in given}
     pins = [pin for pin in (base.pins if base else ()) if pin.component not in replaced]
     pins += given
@@ -149,7 +151,9 @@ def new_bundle(
         raise SelectionError(f"bundle name: expected letters, digits, '.', '_', '-', got {name!r}")
     if name in matrix.bundles:
         raise SelectionError(f"bundle {name!r} already exists in {matrix.path}")
-    findings = [n for n in matrix.check_pins(pins, f"bundles.{name}") if n.level != "info"]
+    from ..model.validity import check_pins
+
+    findings = [n for n in check_pins(matrix, pins, f"bundles.{name}") if n.level != "info"]
     errors = [n for n in findings if n.level == "error"]
     if errors and not allow_violations:
         lines = "\n".join(str(notice) for notice in errors)
