@@ -54,12 +54,13 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff and mypy --strict."""
+    """ruff, mypy --strict, and the package's layers (import-linter's contracts)."""
     session.install("-e", ".[dev]")
     paths = ["src", "tests", "benchmarks", "examples", "noxfile.py"]
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
     session.run("mypy")
+    session.run("lint-imports")
 
 
 @nox.session

@@ -35,7 +35,8 @@ from pytest_workspace import Settings, Workspace, load_matrix
 from pytest_workspace.envs.cache.manifest import unshared_size
 from pytest_workspace.envs.cache.store import EnvCache
 from pytest_workspace.envs.installers import find_uv, get_installer
-from pytest_workspace.envs.spec import IndexOptions, current_interpreter
+from pytest_workspace.envs.interpreters import current_interpreter
+from pytest_workspace.envs.spec import IndexOptions
 from tests.wheels import build_wheel
 
 PACKAGES = [f"bench-{letter}" for letter in "abcdef"]

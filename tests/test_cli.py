@@ -339,7 +339,7 @@ def test_help_lists_every_command_and_each_builds_only_its_own(
         for action in build_parser([])._actions
         if isinstance(action, argparse._SubParsersAction)
     ]
-    assert tuple(commands.choices) == COMMANDS
+    assert tuple(commands.choices) == tuple(COMMANDS)
     with pytest.raises(SystemExit):
         main(["--help"])
     listed = capsys.readouterr().out

@@ -12,7 +12,8 @@ from pytest_workspace import load_matrix
 from pytest_workspace.envs.cache.manifest import MANIFEST
 from pytest_workspace.envs.cache.store import EnvCache
 from pytest_workspace.envs.env import CommandError
-from pytest_workspace.envs.spec import EnvSpec, IndexOptions, find_interpreter
+from pytest_workspace.envs.interpreters import find_interpreter
+from pytest_workspace.envs.spec import EnvSpec, IndexOptions
 from pytest_workspace.errors import EnvError, InterpreterNotFound
 from pytest_workspace.model.matrix import Matrix
 

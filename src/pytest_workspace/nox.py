@@ -118,7 +118,7 @@ def _checkouts(args: Sequence[str]) -> list[str]:
     directory), so their pins are left out: uv refuses ``pkg==1.4.0 -e .``."""
     from pathlib import Path
 
-    from .envs.spec import project_distribution
+    from .envs.checkouts import project_distribution
 
     paths: list[str] = []
     for position, arg in enumerate(args):

@@ -17,14 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..envs.spec import (
-    EnvSpec,
-    IndexOptions,
-    find_interpreter,
-    local_sources,
-    parse_sources,
-    project_distribution,
-)
+from ..envs.checkouts import local_sources, parse_sources, project_distribution
+from ..envs.interpreters import find_interpreter
+from ..envs.spec import EnvSpec, IndexOptions
 from ..errors import WorkspaceError
 from ..loading.values import parse_combination
 from ..model.matrix import Bundle, Level, Matrix, Notice
@@ -34,7 +29,8 @@ from .selection import Request, Selection, select_bundles, select_upgrades
 
 if TYPE_CHECKING:
     from ..envs.cache.store import EnvCache
-    from ..envs.env import Distributions, Env, Kind
+    from ..envs.env import Env
+    from ..envs.installed import Distributions, Kind
     from ..envs.installers import Installer
     from ..envs.pylock import Lock
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..errors import EnvError, SelectionError
-from .spec import IndexOptions, Interpreter
+from .interpreters import Interpreter
+from .spec import IndexOptions
 
 __all__ = [
     "INSTALLERS",

@@ -13,7 +13,7 @@ from ..errors import WorkspaceError
 
 if TYPE_CHECKING:
     from ..model.matrix import Bundle
-    from .env import Distributions, Mismatch
+    from .installed import Distributions, Mismatch
 
 __all__ = ["check_running"]
 
@@ -24,7 +24,7 @@ def check_running(
     """Raise unless the running environment holds ``bundle``'s pins, the pins that
     ``sources`` replace excepted (``installed``: what it holds, when already read)."""
     sourced = bundle.sourced(sources)
-    from .env import installed_from, mismatches, read_installed
+    from .installed import installed_from, mismatches, read_installed
 
     if installed is None:
         installed = read_installed()

@@ -171,7 +171,7 @@ def setup(
     configured sibling that is missing stops it (the env would not be the workspace)
     unless ``allow_missing``."""
     from ..envs.installers import InstallFailed, get_installer
-    from ..envs.spec import find_interpreter
+    from ..envs.interpreters import find_interpreter
 
     states = inspect(meta)
     present = _usable(states)
@@ -235,7 +235,7 @@ def verify_editables(venv: Path, states: Sequence[SiblingState]) -> list[str]:
     in ``venv``: no released wheel of the same name slipped in."""
     import importlib.metadata
 
-    from ..envs.env import origin_of
+    from ..envs.installed import origin_of
 
     found: dict[str, importlib.metadata.Distribution] = {}
     for dist in importlib.metadata.distributions(path=[str(p) for p in site_packages(venv)]):
@@ -346,7 +346,7 @@ def dangling_editables(venv: Path) -> list[str]:
     (a sibling moved away): it cannot be imported, whatever else looks fine."""
     import importlib.metadata
 
-    from ..envs.env import origin_of
+    from ..envs.installed import origin_of
 
     found = []
     for dist in importlib.metadata.distributions(path=[str(p) for p in site_packages(venv)]):

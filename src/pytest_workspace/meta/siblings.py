@@ -20,22 +20,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..envs.checkouts import Project, read_project
 from ..errors import WorkspaceError
 from ..model.names import NAME, normalize
 
 if TYPE_CHECKING:
-    from ..model.matrix import Pin
+    pass
 
 __all__ = [
     "CONFIG_NAMES",
     "MetaRepository",
     "Sibling",
     "SiblingState",
-    "checkout_versions",
     "find_config",
     "inspect",
     "load_config",
@@ -210,73 +210,6 @@ def load_config(file: Path | None = None, *, start: Path | None = None) -> MetaR
 
 
 @dataclass(frozen=True)
-class Project:
-    """What a checkout's ``pyproject.toml`` declares."""
-
-    distribution: str | None = None
-    version: str | None = None
-    dependencies: tuple[str, ...] = ()
-    requires_python: str | None = None
-
-
-def read_project(path: Path) -> Project:
-    from ..loading.compat import tomllib
-
-    try:
-        data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return Project()
-    project = data.get("project", {})
-    if not isinstance(project, dict):
-        return Project()
-    version = project.get("version")
-    if version is None and "version" in project.get("dynamic", []):
-        version = _dynamic_version(path)
-    dependencies = project.get("dependencies", [])
-    return Project(
-        distribution=project.get("name") if isinstance(project.get("name"), str) else None,
-        version=version if isinstance(version, str) else None,
-        dependencies=tuple(d for d in dependencies if isinstance(d, str)),
-        requires_python=project.get("requires-python"),
-    )
-
-
-def checkout_versions(
-    pins: Sequence[Pin], sources: Mapping[str, Path], installed: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """The versions of the checkouts that replace some of ``pins`` (normalised
-    distribution name to version): as ``installed`` says (normalised name to version)
-    when given, else as the checkout's pyproject.toml (or VERSION file) does; a checkout
-    whose version only its build knows is left out."""
-    found: dict[str, str] = {}
-    read: dict[Path, str | None] = {}  # each checkout's project file once
-    for pin in pins:
-        path = pin.source_in(sources)
-        if path is None:
-            continue
-        name = normalize(pin.distribution)
-        if installed is not None:
-            version = installed.get(name)
-        else:
-            if path not in read:
-                read[path] = read_project(path).version
-            version = read[path]
-        if version:
-            found[name] = version
-    return found
-
-
-def _dynamic_version(path: Path) -> str | None:
-    # The common static spellings of a dynamic version: a VERSION file.
-    for name in ("VERSION", "version.txt"):
-        try:
-            return (path / name).read_text(encoding="utf-8").strip() or None
-        except OSError:
-            continue
-    return None
-
-
-@dataclass(frozen=True)
 class SiblingState:
     """One row of ``workspace status``; ``problem`` is why it must not be used."""
 
@@ -293,7 +226,7 @@ class SiblingState:
     commit: str | None = None
     dirty: bool = False
     detached_commits: bool = False
-    project: Project = Project()
+    project: Project = field(default_factory=Project)
 
     @property
     def real(self) -> Path:

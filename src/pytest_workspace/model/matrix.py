@@ -20,7 +20,6 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from ..errors import SelectionError
-from .memo import Judge
 
 __all__ = [
     "Bundle",
@@ -266,7 +265,8 @@ class Matrix:
     _versions: dict[int, Version] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _judge: Judge = field(default_factory=Judge, init=False, repr=False, compare=False)
+    #: what :mod:`.validity` remembers about this matrix (see :mod:`.memo`)
+    memos: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # -- lookups -------------------------------------------------------------------
 

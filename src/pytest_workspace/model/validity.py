@@ -2,7 +2,7 @@
 each, dates, coverage and names, and upgrade paths. (How names read to tox is
 :mod:`.envnames`' concern, and ``check`` asks it too.) Read-only over a
 :class:`~.matrix.Matrix`; a large matrix asks the same questions thousands of times, so
-answers are memoised on the matrix (``rule_for``, ``allows``, and :mod:`._judge`).
+answers are memoised on the matrix (``rule_for``, ``allows``, and :mod:`.memo`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,17 @@ from collections.abc import Iterable, Sequence
 from typing import cast
 
 from .matrix import Bundle, Matrix, Notice, Pin, Rule, UpgradePath
-from .memo import Record, Verdict
+from .memo import Judge, Record, Verdict
 
 __all__ = ["check_matrix", "check_pins", "check_upgrade", "completion"]
+
+
+def _judge(matrix: Matrix) -> Judge:
+    """The memo of verdicts this matrix keeps across calls (made on first use)."""
+    found = matrix.memos.get("judge")
+    if not isinstance(found, Judge):
+        found = matrix.memos["judge"] = Judge()
+    return found
 
 
 def check_pins(matrix: Matrix, pins: Sequence[Pin], key: str) -> list[Notice]:
@@ -45,9 +53,9 @@ def _check_pins(
     an applying row names but ``pinned`` (the bundle's components) leaves out.
 
     The per-bundle steps run through ``map`` over the judge's bit masks (see
-    :mod:`._judge`): at 5,000 bundles a Python-level step per pin is most of the time.
+    :mod:`.memo`): at 5,000 bundles a Python-level step per pin is most of the time.
     """
-    judge = matrix._judge
+    judge = _judge(matrix)
     known = list(map(judge.records.get, map(id, pins)))
     if None in known:
         records = [judge.record(matrix, pin) for pin in pins]

@@ -9,6 +9,9 @@ costs a run that selects nothing next to nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import pytest
 
 # Registered with this module: pytest finds fixtures on the plugin object it loaded.
@@ -20,6 +23,9 @@ from .fixtures import (  # noqa: F401
     workspace_matrix,
 )
 
+if TYPE_CHECKING:
+    from .run import Run
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     from .options import add_options
@@ -27,12 +33,41 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+def _role(name: str) -> Callable[..., Run]:
+    """The class of a role of :mod:`..core.plan`, imported when it is the run's."""
+
+    def make(*args: Any, **kwargs: Any) -> Run:
+        from . import modes
+
+        role: type[Run]
+        if name == "suite-controller":
+            from .wholesuite.controller import SuiteController
+
+            role = SuiteController
+        elif name in ("bundle-worker", "upgrade-worker"):
+            from .wholesuite import worker
+
+            role = worker.BundleWorker if name == "bundle-worker" else worker.UpgradeWorker
+        else:
+            role = modes.RunningEnvRun if name == "running-env" else modes.IsolatedRun
+        return role(*args, **kwargs)
+
+    return make
+
+
+ROLES = {
+    name: _role(name)
+    for name in ("isolated", "running-env", "suite-controller", "bundle-worker", "upgrade-worker")
+}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     from .markers import register
-    from .modes import RUN, XdistRelay, start
+    from .modes import XdistRelay, start
+    from .run import RUN
 
     register(config)
-    run = start(config)
+    run = start(config, ROLES)
     config.stash[RUN] = run
     config.pluginmanager.register(run, "workspace-run")
     single = run.plan is not None and run.plan.role in ("isolated", "running-env")

@@ -18,7 +18,7 @@ from ..core.upgrade import UpgradeRun
 if TYPE_CHECKING:
     from ..envs.env import Env
     from ..model.matrix import Bundle, Matrix, Pin
-    from .modes import Run
+    from .run import Run
 
 __all__ = ["PytestUpgradeRun", "WorkspaceEnvFactory"]
 
@@ -26,7 +26,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _run(config: pytest.Config) -> Run:
-    from .modes import RUN
+    from .run import RUN
 
     return config.stash[RUN]
 

@@ -285,8 +285,8 @@ def _install_bundle(
 ) -> None:
     """Install mode: the bundle's pins (minus this checkout's own component) into the
     tox env, as deps after the user's, and as a constraints file for everything else."""
+    from ..envs.checkouts import project_distribution
     from ..envs.installers import PipInstaller
-    from ..envs.spec import project_distribution
     from ..model.names import normalize
 
     own = project_distribution(plan.root)

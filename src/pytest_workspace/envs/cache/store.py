@@ -32,7 +32,8 @@ from .trust import LOCK_TIMEOUT_ENV, InUse, check_trusted, hold, locked, unused,
 
 if TYPE_CHECKING:
     # Listing and pruning read manifests only; building and reuse import the rest.
-    from ..env import Env, Kind
+    from ..env import Built, Env
+    from ..installed import Kind
     from ..installers import Installer
     from ..spec import EnvSpec
 
@@ -211,14 +212,15 @@ class EnvCache:
         hold(path, shared=self.shared)
         from ..env import Env
 
-        return Env(path, spec, manifest=manifest, installer=installer, pycache=self.pycache)
+        return Env(path, spec, built=_built(manifest), installer=installer, pycache=self.pycache)
 
     def _build(
         self, path: Path, spec: EnvSpec, installer: Installer, *, kind: Kind, shared: bool
     ) -> Env:
         from ...model.matrix import versions
         from ..diagnose import disk_full, explain
-        from ..env import Env, constraint_args, read_installed, verify
+        from ..env import Env, constraint_args
+        from ..installed import read_installed, verify
         from ..installers import InstallFailed
 
         started = time.perf_counter()
@@ -288,7 +290,7 @@ class EnvCache:
         return Env(
             path,
             spec,
-            manifest=manifest,
+            built=_built(manifest),
             installer=installer,
             fresh=True,
             shared=shared,
@@ -364,11 +366,13 @@ class EnvCache:
             except (LockTimeout, InUse):
                 continue
             removed.append(entry)
-        if removed:
-            from ...cli.memo import forget
-
-            forget(str(self.root))
         return removed
+
+
+def _built(manifest: Manifest) -> Built:
+    from ..env import Built
+
+    return Built(manifest.key, manifest.build_seconds, manifest.installed)
 
 
 def _installer(installer: Installer | str | None) -> Installer:

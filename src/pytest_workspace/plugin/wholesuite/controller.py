@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..modes import Run
+from ..run import Run
 from .scheduling import BUNDLE_VARIABLE, BundleScheduling, bundle_of
 from .worker import function_id
 
 if TYPE_CHECKING:
     from ...core.selection import Selection
-    from ...envs.env import Env, Kind
+    from ...envs.env import Env
+    from ...envs.installed import Kind
 
 __all__ = ["UPGRADE_SPEC", "DeselectedIn", "SuiteController", "Worker", "upgrade_path_of"]
 

@@ -227,7 +227,7 @@ def suite_spec(
     and this plugin."""
     import dataclasses
 
-    from ...envs.spec import Source, metadata_digest, project_distribution
+    from ...envs.checkouts import Source, metadata_digest, project_distribution
 
     root = workspace.settings.rootdir
     wheel = plugin_wheel(workspace.cache.wheels_dir)

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..modes import IsolatedRun, Run
+from ..modes import IsolatedRun
+from ..run import Run
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -95,8 +96,8 @@ class BundleWorker(_WorkerSide, Run):
         return dataclasses.replace(selection, bundles=(chosen,), upgrades=())
 
     def _enter(self) -> Selection:
-        from ...envs.env import read_installed
-        from ...meta.siblings import checkout_versions
+        from ...envs.checkouts import checkout_versions
+        from ...envs.installed import read_installed
 
         selection = self._narrowed()
         chosen = selection.bundles[0]

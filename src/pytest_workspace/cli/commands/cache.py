@@ -1,9 +1,9 @@
 """``pytest-workspace cache list|prune``: the env cache as its owner sees it.
 
 ``cache list`` is what people run to see what the cache holds, so it reads manifests
-only (sizes were measured at build time) through :mod:`._cachedir`, with nothing heavier
-than ``json`` imported. ``prune`` takes locks and needs the cache proper, imported when
-it runs.
+only (sizes were measured at build time) through :mod:`...envs.cache.layout`, with
+nothing heavier than ``json`` imported. ``prune`` takes locks and needs the cache
+proper, imported when it runs.
 """
 
 from __future__ import annotations
@@ -11,13 +11,25 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from ..envs.cache.layout import default_root, scan
+from ...envs.cache.layout import default_root, scan
 from . import OK
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..parser import actions, add_setting, size
+
+    action = actions(parser)
+    listing = action("list", "list cached envs", list_envs)
+    prune_ = action("prune", "remove cached envs", prune)
+    prune_.add_argument("--older-than", type=float, metavar="DAYS")
+    prune_.add_argument("--max-size", type=size, metavar="SIZE", help="e.g. 500M, 2G")
+    for sub in (listing, prune_):
+        add_setting(sub, "cache")
 
 
 def human(size: float) -> str:
@@ -29,7 +41,7 @@ def human(size: float) -> str:
     raise AssertionError("unreachable")
 
 
-def cmd_cache_list(args: argparse.Namespace) -> int:
+def list_envs(args: argparse.Namespace) -> int:
     root = os.path.abspath(args.cache) if args.cache else default_root()
     found = scan(root)
     print(f"{'KEY':<20}  {'LABEL':<24}  {'INSTALLER':<9}  {'SIZE':>10}  {'LAST USED':<16}  PINS")
@@ -46,15 +58,19 @@ def cmd_cache_list(args: argparse.Namespace) -> int:
     return OK
 
 
-def cmd_cache_prune(args: argparse.Namespace) -> int:
-    from ..envs.cache.store import EnvCache
-    from ..errors import SelectionError
+def prune(args: argparse.Namespace) -> int:
+    from ...envs.cache.store import EnvCache
+    from ...errors import SelectionError
 
     if args.older_than is None and args.max_size is None:
         raise SelectionError("cache prune needs --older-than DAYS and/or --max-size SIZE")
     cache = EnvCache(args.cache) if args.cache else EnvCache()
     older = args.older_than * 86400 if args.older_than is not None else None
     removed = cache.prune(older_than=older, max_size=args.max_size)
+    if removed:
+        from ..memo import forget
+
+        forget(str(cache.root))  # remembered answers may name the removed envs
     for entry in removed:
         print(f"removed {entry.key} {entry.label} ({human(entry.size)})")
     print(f"removed {len(removed)} env{'' if len(removed) == 1 else 's'}")

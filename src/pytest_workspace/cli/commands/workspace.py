@@ -1,41 +1,102 @@
-"""The ``pytest-workspace workspace ...`` handlers (meta-repository mode), like
-:mod:`.commands`: ``(args) -> exit code``, importing what each needs when it runs."""
+"""``pytest-workspace workspace status|bootstrap|setup|validate|order``: the
+meta-repository's sibling checkouts (see :mod:`...meta`)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 from typing import TYPE_CHECKING
 
-from .handlers import _SETTINGS, FINDINGS, OK, _plural
+from . import FINDINGS, OK, layer, plural
 
 if TYPE_CHECKING:
-    from ..core.workspace import Workspace
-    from ..meta.siblings import MetaRepository
-    from ..model.matrix import Matrix
+    import argparse
+
+    from ...core.workspace import Workspace
+    from ...meta.siblings import MetaRepository
+    from ...model.matrix import Matrix
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..parser import actions, add_setting, path
+
+    def config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument(
+            "--config",
+            type=path,
+            metavar="PATH",
+            help="the meta-repository's workspace.toml or wrknv.toml (default: the nearest "
+            "one from the current directory upwards)",
+        )
+        return sub
+
+    action = actions(parser)
+    status_ = config(
+        action("status", "one row per sibling: path, git state, version, the bundle's pin", status)
+    )
+    status_.add_argument("--bundle", metavar="BUNDLE", help="show this bundle's pins")
+    status_.add_argument("--json", action="store_true", help="machine-readable output")
+    boot = config(
+        action("bootstrap", "clone the missing siblings; never touch an existing one", bootstrap)
+    )
+    boot.add_argument(
+        "--update",
+        action="store_true",
+        help="fast-forward clean checkouts on their tracking branch (others are skipped)",
+    )
+    boot.add_argument("--fail-if-dirty", action="store_true", help="exit 1 if a sibling is dirty")
+    boot.add_argument(
+        "--ref",
+        action="append",
+        default=[],
+        metavar="NAME=BRANCH[,...]",
+        help="check out BRANCH in a fresh clone of sibling NAME (repeatable, or comma-separated "
+        "as `ci-matrix --sibling-refs` emits them)",
+    )
+    setup_ = config(
+        action("setup", "one shared env with every present sibling installed editable", setup)
+    )
+    setup_.add_argument("--bundle", metavar="BUNDLE", help="constrain the rest to its pins")
+    setup_.add_argument(
+        "--venv", type=path, metavar="PATH", help="default: .venv beside the config"
+    )
+    for name in ("find_links", "index_url", "offline", "installer"):
+        add_setting(setup_, name)
+    setup_.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="set up the present siblings when some are missing (default: refuse)",
+    )
+    validate_ = config(
+        action("validate", "check the shared env: Python, editables, imports, rows", validate)
+    )
+    validate_.add_argument("--venv", type=path, metavar="PATH", help="default: .venv")
+    config(action("order", "print the siblings in dependency order", order))
 
 
 def _meta(args: argparse.Namespace) -> tuple[MetaRepository, Workspace]:
     """The meta-repository configuration, and the core with its matrix looked up from
     the meta-repository's directory (the matrix is optional for some actions)."""
-    from ..core.workspace import Settings, Workspace
-    from ..loading.discover import MATRIX_ENV, pytest_ini_matrix
-    from ..meta.siblings import load_config
+    from ...core.workspace import Settings, Workspace
+    from ...loading.discover import MATRIX_ENV, pytest_ini_matrix
+    from ...meta.siblings import load_config
+    from ...settings import environment_layer
 
     meta = load_config(args.config)
-    options = {name: getattr(args, name, None) for name in _SETTINGS}
+    options = layer(args)
     if not options["matrix"] and MATRIX_ENV not in os.environ:
         # The meta-repository's pytest configuration names the matrix for `pytest
         # --workspace-siblings`; these commands find the same one.
         options["matrix"] = pytest_ini_matrix(meta.root)
-    settings = Settings.layered(options, rootdir=meta.root, detect_project=False)
+    settings = Settings.layered(
+        options, environment_layer(), rootdir=meta.root, detect_project=False
+    )
     return meta, Workspace(settings)
 
 
 def _optional_matrix(core: Workspace) -> Matrix | None:
-    from ..errors import MatrixNotFound
+    from ...errors import MatrixNotFound
 
     try:
         return core.matrix
@@ -43,8 +104,8 @@ def _optional_matrix(core: Workspace) -> Matrix | None:
         return None
 
 
-def cmd_workspace_status(args: argparse.Namespace) -> int:
-    from ..meta.siblings import inspect
+def status(args: argparse.Namespace) -> int:
+    from ...meta.siblings import inspect
 
     meta, core = _meta(args)
     bundle = core.matrix.bundle(args.bundle) if args.bundle else None
@@ -73,7 +134,7 @@ def cmd_workspace_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"config": str(meta.file), "siblings": rows}, indent=2))
         return OK
-    print(f"{meta.file}: {_plural(len(rows), 'sibling')}")
+    print(f"{meta.file}: {plural(len(rows), 'sibling')}")
     for row in rows:
         where = str(row["path"]) + (f" -> {row['link']}" if row["link"] else "")
         if not row["present"]:
@@ -90,9 +151,9 @@ def cmd_workspace_status(args: argparse.Namespace) -> int:
     return OK
 
 
-def cmd_workspace_bootstrap(args: argparse.Namespace) -> int:
-    from ..meta.actions import bootstrap
-    from ..meta.siblings import inspect, parse_refs
+def bootstrap(args: argparse.Namespace) -> int:
+    from ...meta.actions import bootstrap
+    from ...meta.siblings import inspect, parse_refs
 
     meta, _ = _meta(args)
     for step in bootstrap(meta, update=args.update, refs=parse_refs(args.ref)):
@@ -104,9 +165,9 @@ def cmd_workspace_bootstrap(args: argparse.Namespace) -> int:
     return OK
 
 
-def cmd_workspace_setup(args: argparse.Namespace) -> int:
-    from ..envs.installers import PipInstaller
-    from ..meta.actions import setup
+def setup(args: argparse.Namespace) -> int:
+    from ...envs.installers import PipInstaller
+    from ...meta.actions import setup
 
     meta, core = _meta(args)
     constraints: list[str] = []
@@ -132,20 +193,20 @@ def cmd_workspace_setup(args: argparse.Namespace) -> int:
     return OK
 
 
-def cmd_workspace_validate(args: argparse.Namespace) -> int:
-    from ..meta.actions import validate
+def validate(args: argparse.Namespace) -> int:
+    from ...meta.actions import validate
 
     meta, core = _meta(args)
     venv = args.venv or meta.root / ".venv"
     findings = validate(meta, venv, matrix=_optional_matrix(core))
     for finding in findings:
         print(f"error: {finding}")
-    print(f"{venv}: {_plural(len(findings), 'finding')}")
+    print(f"{venv}: {plural(len(findings), 'finding')}")
     return FINDINGS if findings else OK
 
 
-def cmd_workspace_order(args: argparse.Namespace) -> int:
-    from ..meta.siblings import inspect, order
+def order(args: argparse.Namespace) -> int:
+    from ...meta.siblings import inspect, order
 
     meta, _ = _meta(args)
     ordered, cycles = order([s for s in inspect(meta) if s.present])

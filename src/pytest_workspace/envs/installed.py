@@ -1,0 +1,207 @@
+"""What an env holds, read from its metadata (no interpreter start): distributions and
+their versions, where each was installed from (PEP 610 ``direct_url.json``: a release, a
+local directory, editable or not), and how that differs from what was asked for."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from ..errors import InstallError
+from ..model.matrix import Pin
+from ..model.names import normalize
+from .paths import site_packages
+
+if TYPE_CHECKING:
+    import importlib.metadata
+
+    from .checkouts import Source
+
+__all__ = [
+    "Distributions",
+    "Kind",
+    "Mismatch",
+    "checkout_problems",
+    "installed_from",
+    "mismatches",
+    "origin_of",
+    "read_installed",
+    "verify",
+]
+
+#: what a pin set is to an env: a bundle, an ad-hoc combination, one end of a path
+Kind = Literal["bundle", "combination", "source", "target"]
+
+
+class Distributions(dict[str, str]):
+    """Distribution name to version; looked up the way people write names
+    (``installed()["SQLAlchemy"]`` and ``["sqlalchemy"]`` alike, PEP 503)."""
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(normalize(name))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(normalize(name))
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return super().get(normalize(name), default)
+
+
+def read_installed(path: Path | None = None) -> Distributions:
+    """Distribution (normalised name) to version, read from an env's metadata files
+    in-process (no interpreter start-up), or from the running interpreter's path."""
+    import importlib.metadata
+
+    if path is None:
+        found_in = importlib.metadata.distributions()
+    else:
+        found_in = importlib.metadata.distributions(path=[str(p) for p in site_packages(path)])
+    found: dict[str, str] = {}
+    for distribution in found_in:
+        name = distribution.metadata["Name"]
+        if name:
+            found.setdefault(normalize(name), distribution.version)
+    return Distributions(sorted(found.items()))
+
+
+def installed_from(distribution: str) -> tuple[Path | None, bool]:
+    """Where the running interpreter's ``distribution`` was installed from (PEP 610
+    ``direct_url.json``): a local directory and whether it is editable, else None.
+
+    tox (``package = "editable"``) builds the PEP 660 wheel itself and installs that
+    file, so ``direct_url.json`` names the wheel; the checkout is then where the wheel's
+    redirect (a ``.pth`` line, a setuptools editable finder) points."""
+    import importlib.metadata
+
+    try:
+        found = importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None, False
+    return origin_of(found)
+
+
+def origin_of(found: importlib.metadata.Distribution) -> tuple[Path | None, bool]:
+    """:func:`installed_from` for a distribution already found (in any env)."""
+    import json
+    from urllib.parse import unquote, urlparse
+
+    try:
+        data = json.loads(found.read_text("direct_url.json") or "null")
+    except ValueError:
+        return None, False
+    if not isinstance(data, dict) or not str(data.get("url", "")).startswith("file://"):
+        return None, False
+    info = data.get("dir_info")
+    path = Path(unquote(urlparse(str(data["url"])).path))
+    if isinstance(info, dict):
+        return path, info.get("editable") is True
+    redirect = _editable_redirect(found) if path.suffix == ".whl" else None
+    return (redirect, True) if redirect is not None else (path, False)
+
+
+_ABSOLUTE = re.compile(r"""['"](/[^'"]+)['"]""")
+
+
+def _editable_redirect(found: importlib.metadata.Distribution) -> Path | None:
+    """The source directory an installed editable wheel points at, if it is one."""
+    for file in found.files or ():
+        name = file.name
+        finder = name.startswith("__editable__") and name.endswith(".py")
+        if not (finder or name.endswith(".pth")):
+            continue
+        try:
+            text = Path(str(file.locate())).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if name.endswith(".pth"):
+            lines = [line.strip() for line in text.splitlines()]
+            paths = [line for line in lines if line and not line.startswith(("#", "import"))]
+        else:
+            paths = _ABSOLUTE.findall(text)
+        for candidate in paths:
+            if os.path.isabs(candidate) and os.path.isdir(candidate):
+                return Path(candidate)
+    return None
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A pin that an env does not hold: missing (``installed`` None) or another version."""
+
+    pin: Pin
+    installed: str | None
+
+
+def mismatches(
+    pins: Iterable[Pin], installed: Mapping[str, str], sourced: frozenset[str] = frozenset()
+) -> list[Mismatch]:
+    """Every pin (that no local source replaces) not installed at exactly its version."""
+    from packaging.version import InvalidVersion, Version
+
+    found = []
+    for pin in pins:
+        name = normalize(pin.distribution)
+        if name in sourced:
+            continue
+        got = installed.get(name)
+        try:
+            same = got is not None and Version(got) == pin.version
+        except InvalidVersion:
+            same = False
+        if not same:
+            found.append(Mismatch(pin, got))
+    return found
+
+
+def verify(
+    pins: Sequence[Pin],
+    installed: Mapping[str, str],
+    sourced: frozenset[str],
+    label: str,
+    kind: Kind,
+) -> None:
+    """Raise :class:`InstallError` for the first pin an installer did not deliver."""
+    for problem in mismatches(pins, installed, sourced):
+        pin = problem.pin
+        if problem.installed is None:
+            raise InstallError(
+                f"cannot install {kind} {label}: {pin.distribution} ({pin.key}) is not "
+                f"installed after the installer finished; the {kind} pins {pin.version}"
+            )
+        raise InstallError(
+            f"cannot install {kind} {label}: {pin.distribution} is installed at "
+            f"{problem.installed}, but the {kind} pins {pin.version}"
+        )
+
+
+def checkout_problems(env: Path, sources: Sequence[Source]) -> list[str]:
+    """Each checkout in ``sources`` that the env at ``env`` does not hold installed
+    editable from that checkout (PEP 610 ``direct_url.json``)."""
+    if not sources:
+        return []
+    import importlib.metadata
+
+    found: dict[str, importlib.metadata.Distribution] = {}
+    for dist in importlib.metadata.distributions(path=[str(p) for p in site_packages(env)]):
+        found.setdefault(normalize(dist.metadata["Name"] or ""), dist)
+    problems = []
+    for source in sources:
+        installed = found.get(normalize(source.distribution))
+        if installed is None:
+            problems.append(f"{source.distribution} is not installed")
+            continue
+        origin, editable = origin_of(installed)
+        if origin is None or not _within(origin.resolve(), source.path.resolve()):
+            where = f"from {origin}" if origin else "from a release, not from its checkout"
+            problems.append(f"{source.distribution} is installed {where}; expected {source.path}")
+        elif not editable:
+            problems.append(f"{source.distribution} from {source.path} is not editable")
+    return problems
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
