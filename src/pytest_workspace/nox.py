@@ -100,16 +100,11 @@ def install_args(
         session.install(*workspace.install_args("stable-3.2"))
     """
     from .envs.installers import PipInstaller
-    from .model.names import normalize
 
     workspace = _workspace(path, index)
-    skip = {normalize(name) for name in exclude}
-    pins = [
-        pin
-        for pin in workspace.matrix.bundle(bundle).pins
-        if normalize(pin.distribution) not in skip
-    ]
-    return PipInstaller.index_args(workspace.index) + [pin.requirement for pin in pins]
+    plan = workspace.install_plan(workspace.matrix.bundle(bundle), sources={}).without(exclude)
+    assert plan.index is not None
+    return PipInstaller.index_args(plan.index) + list(plan.pins)
 
 
 def _checkouts(args: Sequence[str]) -> list[str]:

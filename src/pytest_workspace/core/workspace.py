@@ -30,8 +30,10 @@ from .selection import Request, Selection, select_bundles, select_upgrades
 if TYPE_CHECKING:
     from ..envs.cache.store import EnvCache
     from ..envs.env import Env
+    from ..envs.install import InstallPlan
     from ..envs.installed import Distributions, Kind
     from ..envs.installers import Installer
+    from ..envs.interpreters import Interpreter
     from ..envs.pylock import Lock
 
 __all__ = ["Settings", "Workspace"]
@@ -250,9 +252,11 @@ class Workspace:
         *,
         sources: Mapping[str, Path] | None = None,
         extras: Sequence[str] = (),
+        python: Interpreter | None = None,
     ) -> EnvSpec:
         """Exactly what ``bundle``'s env must hold. ``python = "X.Y"`` on a matrix
-        bundle picks that interpreter or raises :class:`InterpreterNotFound`."""
+        bundle picks that interpreter (unless ``python`` is given) or raises
+        :class:`InterpreterNotFound`."""
         if sources is None:
             sources = self.sources([bundle])
         label = _SAFE_LABEL.sub("_", bundle.name)
@@ -263,13 +267,29 @@ class Workspace:
         return EnvSpec(
             label=label,
             pins=bundle.pins,
-            python=find_interpreter(bundle.python),
+            python=python or find_interpreter(bundle.python),
             index=index,
             sources=local_sources(bundle.pins, sources, editable=self.settings.editable),
             extras=(*self.settings.extras, *extras),
             lock=lock,
             constraints=self.completion(bundle),
         )
+
+    def install_plan(
+        self,
+        bundle: Bundle,
+        *,
+        sources: Mapping[str, Path] | None = None,
+        extras: Sequence[str] = (),
+    ) -> InstallPlan:
+        """What to install for ``bundle`` (see :mod:`..envs.install`), for a front-end
+        that installs into an env it does not own (tox, nox, ``workspace setup``): its
+        interpreter is that env's, so the bundle's ``python`` is not looked for."""
+        from ..envs.install import InstallPlan
+        from ..envs.interpreters import current_interpreter
+
+        found = self.spec(bundle, sources=sources, extras=extras, python=current_interpreter())
+        return InstallPlan.of(found)
 
     def completion(self, bundle: Bundle) -> tuple[str, ...]:
         """Row ranges for what a partial combination leaves out (not for a bundle of
@@ -337,6 +357,11 @@ class Workspace:
     ) -> Env:
         """The shared, cached env for ``bundle`` (built once, whichever process asks first)."""
         spec = self.spec(bundle, sources=sources, extras=extras)
+        return self.env_of(spec, bundle, rebuild_before=rebuild_before)
+
+    def env_of(self, spec: EnvSpec, bundle: Bundle, *, rebuild_before: float | None = None) -> Env:
+        """The shared, cached env that ``spec`` (one of ``bundle``'s, made by the caller:
+        whole-suite mode adds the project's test requirements) describes."""
         kind: Kind = "combination" if bundle.adhoc else "bundle"
         return self.cache.get(spec, self.installer, rebuild_before=rebuild_before, kind=kind)
 

@@ -82,16 +82,6 @@ class InnerPytestError(CommandError):
         return f"the inner pytest run did not pass: {why}\n" + super().__str__()
 
 
-def constraint_args(env: Path, constraints: Sequence[str]) -> list[str]:
-    """``-c FILE`` (uv and pip spell it alike) for ``constraints``, the file kept in
-    the env's own scratch directory."""
-    scratch = env / ".pytest-workspace-lock"
-    scratch.mkdir(parents=True, exist_ok=True)
-    path = scratch / "constraints.txt"
-    path.write_text("\n".join(constraints) + "\n", encoding="utf-8")
-    return ["-c", str(path)]
-
-
 class Env:
     """An environment with a bundle's pins: ``python``, ``bin_dir``, ``run()``,
     ``run_python()``, ``installed()``, ``pins`` and ``pytest()``."""
@@ -288,6 +278,7 @@ class Env:
         installer may take a checkout of the same version for the release)."""
         from .checkouts import local_sources
         from .diagnose import explain
+        from .install import InstallPlan
         from .installers import InstallFailed
 
         if self.shared or self.installer is None:
@@ -299,17 +290,19 @@ class Env:
         sourced = frozenset(normalize(source.distribution) for source in swapped)
         moved = {normalize(pin.distribution) for pin in pins}
         switching = sorted((self.spec.sourced ^ sourced) & moved)
-        requirements = [
-            pin.requirement for pin in pins if normalize(pin.distribution) not in sourced
-        ]
+        plan = InstallPlan.moving(
+            pins, [s.target for s in swapped], sourced, constraints, self.spec.index
+        )
         started = time.perf_counter()
         self._forget_bytecode()
         try:
             self.installer.uninstall(self.python, switching)
-            options = constraint_args(self.path, constraints) if constraints else []
-            editables = [source.target for source in swapped]
             self.installer.install(
-                self.python, requirements, self.spec.index, editables, options=options
+                self.python,
+                plan.requirements,
+                self.spec.index,
+                plan.editables,
+                options=plan.options(self.installer.name, self.path / ".pytest-workspace-lock"),
             )
         except InstallFailed as failure:
             raise explain(failure, pins, label, "target", self.spec.index) from None

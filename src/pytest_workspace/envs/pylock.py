@@ -144,6 +144,7 @@ def install_args(
         requirements = scratch / "lock-requirements.txt"
         requirements.write_text("\n".join(lock.hashed_requirements()) + "\n")
         return ["--require-hashes", "--no-deps", "-r", str(requirements)]
-    constraints = scratch / "lock-constraints.txt"
-    constraints.write_text("\n".join(lock.constraints(leave_out)) + "\n")
+    from .constraints import write_constraints
+
+    constraints = write_constraints(scratch / "lock-constraints.txt", lock.constraints(leave_out))
     return ["-c", str(constraints)]

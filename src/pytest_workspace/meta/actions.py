@@ -21,6 +21,10 @@ from ..errors import WorkspaceError
 from ..model.names import normalize
 from .siblings import MetaRepository, SiblingState, inspect, order
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..envs.install import InstallPlan
+
 __all__ = ["Step", "bootstrap", "setup", "validate", "verify_editables"]
 
 #: what bootstrap cloned, so a sibling dropped from the configuration can be reported
@@ -161,13 +165,13 @@ def setup(
     meta: MetaRepository,
     venv: Path,
     *,
-    constraints: Sequence[str] = (),
+    plan: InstallPlan | None = None,
     index_args: Sequence[str] = (),
     installer: str | None = None,
     allow_missing: bool = False,
 ) -> list[Step]:
     """One shared env at ``venv`` with every present sibling editable, installed in ONE
-    installer call; ``constraints`` (the bundle's other pins) keep the rest in line. A
+    installer call; ``plan`` (a bundle's) keeps the rest at the bundle's other pins. A
     configured sibling that is missing stops it (the env would not be the workspace)
     unless ``allow_missing``."""
     from ..envs.installers import InstallFailed, get_installer
@@ -197,12 +201,12 @@ def setup(
     for state in present:
         extras = f"[{','.join(state.sibling.extras)}]" if state.sibling.extras else ""
         argv += ["--editable", f"{state.real}{extras}"]
-    sourced = {normalize(str(s.project.distribution)) for s in present}
-    kept = [line for line in constraints if normalize(_name(line)) not in sourced]
-    if kept:
-        file = venv / "pytest-workspace-constraints.txt"
-        file.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
-        argv += ["--constraint", str(file)]
+    if plan is not None:
+        sourced = [str(s.project.distribution) for s in present]
+        others = plan.without(sourced)
+        if others.pins:
+            file = others.pin_constraints(venv / "pytest-workspace-constraints.txt")
+            argv += ["--constraint", str(file)]
     try:
         backend._run(argv)
     except InstallFailed as failure:
@@ -222,12 +226,6 @@ def setup(
                 Step(state.sibling.name, "missing", f"{state.path}; run workspace bootstrap")
             )
     return steps
-
-
-def _name(requirement: str) -> str:
-    from packaging.requirements import Requirement
-
-    return Requirement(requirement).name
 
 
 def verify_editables(venv: Path, states: Sequence[SiblingState]) -> list[str]:

@@ -283,26 +283,18 @@ def tox_add_env_config(env_conf: EnvConfigSet, state: State) -> None:
 def _install_bundle(
     plan: _Plan, target: _Target, bundle: Bundle, env_conf: EnvConfigSet, work_dir: Path
 ) -> None:
-    """Install mode: the bundle's pins (minus this checkout's own component) into the
-    tox env, as deps after the user's, and as a constraints file for everything else."""
-    from ..envs.checkouts import project_distribution
+    """Install mode: the bundle's pins (minus this checkout's own component, which tox
+    installs as the package) into the tox env, as deps after the user's, and as a
+    constraints file for everything else."""
     from ..envs.installers import PipInstaller
-    from ..model.names import normalize
 
-    own = project_distribution(plan.root)
-    pins = [
-        pin.requirement
-        for pin in bundle.pins
-        if own is None or normalize(pin.distribution) != normalize(own)
-    ]
+    workspace = plan.workspace
+    install = workspace.install_plan(bundle, sources=workspace.sources([bundle]))
+    assert install.index is not None
     seed = target.seed
-    seed.add("deps", [*_option_lines(PipInstaller.index_args(plan.workspace.index)), *pins])
-    constraints = work_dir / ".pytest-workspace" / f"{target.env}.constraints.txt"
-    text = "".join(f"{pin}\n" for pin in pins)
-    if not constraints.is_file() or constraints.read_text(encoding="utf-8") != text:
-        constraints.parent.mkdir(parents=True, exist_ok=True)
-        constraints.write_text(text, encoding="utf-8")
-    seed.raw["constraints"] = [str(constraints)]
+    seed.add("deps", [*_option_lines(PipInstaller.index_args(install.index)), *install.pins])
+    where = work_dir / ".pytest-workspace" / f"{target.env}.constraints.txt"
+    seed.raw["constraints"] = [str(install.pin_constraints(where))]
 
 
 def _option_lines(args: list[str]) -> list[str]:

@@ -167,22 +167,20 @@ def bootstrap(args: argparse.Namespace) -> int:
 
 def setup(args: argparse.Namespace) -> int:
     from ...envs.installers import PipInstaller
-    from ...meta.actions import setup
+    from ...meta import actions
 
     meta, core = _meta(args)
-    constraints: list[str] = []
+    plan = core.install_plan(core.matrix.bundle(args.bundle), sources={}) if args.bundle else None
     index_args: list[str] = []
-    if args.bundle:
-        constraints = [pin.requirement for pin in core.matrix.bundle(args.bundle).pins]
     matrix = _optional_matrix(core)
     if matrix is not None or args.find_links or args.index_url or args.offline:
         index = core.settings.index.over(matrix.index) if matrix else core.settings.index
         index_args = PipInstaller.index_args(index)  # uv and pip spell these alike
     venv = args.venv or meta.root / ".venv"
-    steps = setup(
+    steps = actions.setup(
         meta,
         venv,
-        constraints=constraints,
+        plan=plan,
         index_args=index_args,
         installer=args.installer,
         allow_missing=args.allow_missing,

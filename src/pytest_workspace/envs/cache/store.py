@@ -219,7 +219,8 @@ class EnvCache:
     ) -> Env:
         from ...model.matrix import versions
         from ..diagnose import disk_full, explain
-        from ..env import Env, constraint_args
+        from ..env import Env
+        from ..install import InstallPlan
         from ..installed import read_installed, verify
         from ..installers import InstallFailed
 
@@ -227,24 +228,16 @@ class EnvCache:
         wipe(path)
         try:
             installer.create(path, spec.python)
-            editables = [source.target for source in spec.sources if source.editable]
-            snapshots = [source.target for source in spec.sources if not source.editable]
-            requirements, options = spec.requirements, []
-            if spec.lock is not None:
-                from ..pylock import install_args
-
-                # The whole lock when nothing else goes in, else its versions as constraints.
-                exact = not (spec.sources or spec.extras)
-                scratch = path / ".pytest-workspace-lock"
-                options = install_args(
-                    spec.lock, installer.name, scratch, exact=exact, leave_out=spec.sourced
-                )
-                requirements = [] if exact else requirements
-            if spec.constraints:
-                options = [*options, *constraint_args(path, spec.constraints)]
+            plan = InstallPlan.of(spec)
+            options = plan.options(installer.name, path / ".pytest-workspace-lock")
             try:
                 installer.install(
-                    python_in(path), requirements, spec.index, editables, snapshots, options
+                    python_in(path),
+                    plan.requirements,
+                    spec.index,
+                    plan.editables,
+                    plan.snapshots,
+                    options,
                 )
             except InstallFailed as failure:
                 raise explain(failure, spec.pins, spec.label, kind, spec.index) from None

@@ -29,7 +29,6 @@ from .worker import function_id
 if TYPE_CHECKING:
     from ...core.selection import Selection
     from ...envs.env import Env
-    from ...envs.installed import Kind
 
 __all__ = ["UPGRADE_SPEC", "DeselectedIn", "SuiteController", "Worker", "upgrade_path_of"]
 
@@ -150,9 +149,7 @@ class SuiteController(Run):
                     raise
                 self.results.not_run[chosen.name] = str(error)
                 continue
-            kind: Kind = "combination" if chosen.adhoc else "bundle"
-            rebuild = selection.request.rebuild_before
-            env = workspace.cache.get(spec, workspace.installer, rebuild_before=rebuild, kind=kind)
+            env = workspace.env_of(spec, chosen, rebuild_before=selection.request.rebuild_before)
             self.remember_env(EnvRecord.of(chosen.name, env, workspace.installer.name))
             tx = f"popen//python={env.python}//env:{BUNDLE_VARIABLE}={chosen.name}"
             if os.environ.get("PYTHONDONTWRITEBYTECODE"):
