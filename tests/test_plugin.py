@@ -713,3 +713,20 @@ def test_an_upgrade_path_in_a_component_repository_ends_at_the_checkout(
     result.stdout.fnmatch_lines(
         ["workspace: upgrade path old:new: core 1.0.0 -> 1.1.0 (upgrade), platform *"]
     )
+
+
+def test_an_environment_variable_beats_the_ini_key(
+    project: pytest.Pytester, plugin_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Documented first, the variable was ignored without a word when the ini set the key.
+    matrix = project.path / "versions.toml"
+    matrix.rename(project.path / "chosen.toml")
+    project.makeini("[pytest]\nworkspace_matrix = not-this-one.toml\n")
+    monkeypatch.setenv("PYTEST_WORKSPACE_MATRIX", str(project.path / "chosen.toml"))
+    result = run(project, plugin_cache, "--bundle=old", "-k", "core_version")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"workspace: matrix {project.path / 'chosen.toml'}, *"])
+    # The command line beats both.
+    result = run(project, plugin_cache, "--bundle=old", "--workspace-matrix=nowhere.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --bundle needs a matrix file: *nowhere.toml*"])

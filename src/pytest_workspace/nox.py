@@ -40,15 +40,16 @@ def _workspace(path: PathLike | None, index: IndexOptions | None = None) -> Work
     from pathlib import Path
 
     from .core.workspace import Settings, Workspace
-    from .loading.discover import pytest_ini_matrix
+    from .loading.discover import pytest_ini_layer
+    from .settings import environment_layer
 
-    # As the plugin finds it: the argument, the pytest ini's workspace_matrix, then
-    # $PYTEST_WORKSPACE_MATRIX and the default locations (nox runs beside the noxfile).
-    given = os.fspath(path) if path is not None else pytest_ini_matrix(Path.cwd())
-    layer: dict[str, Any] = {"matrix": given}
+    # As the plugin reads its settings: the argument, the environment, the pytest
+    # configuration (nox runs beside the noxfile), the default locations.
+    given: dict[str, Any] = {"matrix": os.fspath(path) if path is not None else None}
     if index is not None:
-        layer.update(index_url=index.index_url, find_links=index.find_links, offline=index.offline)
-    return Workspace(Settings.layered(layer, hint="matrix=PATH"))
+        given.update(index_url=index.index_url, find_links=index.find_links, offline=index.offline)
+    layers = (given, environment_layer(), pytest_ini_layer(Path.cwd()))
+    return Workspace(Settings.layered(*layers, hint="matrix=PATH"))
 
 
 def matrix(path: PathLike | None = None) -> Matrix:

@@ -5,10 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import MatrixNotFound
 
-__all__ = ["DEFAULT_LOCATIONS", "MATRIX_ENV", "find_matrix", "matrix_candidates"]
+__all__ = [
+    "DEFAULT_LOCATIONS",
+    "MATRIX_ENV",
+    "find_matrix",
+    "matrix_candidates",
+    "pytest_ini_layer",
+    "pytest_ini_matrix",
+]
 
 DEFAULT_LOCATIONS = ("versions.toml", "version-management/versions.toml")
 MATRIX_ENV = "PYTEST_WORKSPACE_MATRIX"
@@ -59,11 +67,46 @@ def matrix_candidates(
     return [root / location for root in roots for location in DEFAULT_LOCATIONS]
 
 
-def pytest_ini_matrix(rootdir: Path) -> str | None:
-    """``workspace_matrix`` from the pytest configuration in ``rootdir`` (the first of
-    pytest.ini, .pytest.ini, pyproject.toml, tox.ini, setup.cfg that configures pytest, as
-    pytest picks it), as a path relative to ``rootdir``; None when not set. For front-ends
-    that are not pytest (nox, tox) but must find the matrix the way the plugin does."""
+def pytest_ini_layer(rootdir: Path) -> dict[str, Any]:
+    """The settings that the pytest configuration in ``rootdir`` sets, by setting name
+    (its ``workspace_*`` keys: the first of pytest.ini, .pytest.ini, pyproject.toml,
+    tox.ini, setup.cfg that configures pytest, as pytest picks it). For the front-ends
+    that are not pytest (tox, nox, the meta-repository's commands), which must read the
+    same settings as the plugin does; a relative path is relative to ``rootdir``."""
+    raw = _pytest_ini(rootdir)
+    if not raw:
+        return {}
+    from ..settings import SETTINGS
+
+    layer: dict[str, Any] = {}
+    for entry in SETTINGS:
+        value = raw.get(str(entry.ini)) if entry.ini else None
+        if value is None:
+            continue
+        layer[entry.name] = _ini_value(entry.kind, value)
+    return layer
+
+
+def _ini_value(kind: str, value: Any) -> Any:
+    """An ini value as pytest's ``addini`` type gives it (TOML arrays taken as lists)."""
+    if kind in ("list", "args"):
+        if isinstance(value, list):
+            return [str(item) for item in value]
+        if kind == "args":
+            import shlex
+
+            return shlex.split(str(value))
+        return [line.strip() for line in str(value).splitlines() if line.strip()]
+    if kind == "flag":
+        return value if isinstance(value, bool) else str(value).strip().lower() in _TRUE
+    return str(value).strip() or None
+
+
+_TRUE = ("true", "1", "yes", "on", "y", "t")
+
+
+def _pytest_ini(rootdir: Path) -> dict[str, Any] | None:
+    """The ``workspace_*`` keys of the pytest configuration in ``rootdir``, raw."""
     import configparser
 
     from .compat import tomllib
@@ -86,14 +129,22 @@ def pytest_ini_matrix(rootdir: Path) -> str | None:
             options = data.get("tool", {}).get("pytest", {}).get("ini_options")
             if not isinstance(options, dict):
                 continue
-            value = options.get("workspace_matrix")
-            return value if isinstance(value, str) and value else None
+            return {k: v for k, v in options.items() if k.startswith("workspace_")}
         parser = configparser.ConfigParser(interpolation=None)
         try:
             parser.read(path, encoding="utf-8")
         except (OSError, configparser.Error):
             continue
-        if parser.has_section(section) or name in ("pytest.ini", ".pytest.ini"):
-            value = parser.get(section, "workspace_matrix", fallback="").strip()
-            return value or None
+        if parser.has_section(section):
+            found = parser[section]
+            return {k: v for k, v in found.items() if k.startswith("workspace_")}
+        if name in ("pytest.ini", ".pytest.ini"):
+            return {}
     return None
+
+
+def pytest_ini_matrix(rootdir: Path) -> str | None:
+    """``workspace_matrix`` from the pytest configuration in ``rootdir`` (see
+    :func:`pytest_ini_layer`); None when not set."""
+    value = pytest_ini_layer(rootdir).get("matrix")
+    return value if isinstance(value, str) and value else None

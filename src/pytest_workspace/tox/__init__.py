@@ -20,7 +20,6 @@ extras); we seed only ``description``, ``labels``, ``commands`` and, when the bu
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,17 +119,20 @@ def _plan(root: Path) -> _Plan | None:
         return _PLANS[root]
     from ..core.workspace import Settings, Workspace
     from ..errors import InvalidMatrixError, MatrixNotFound, WorkspaceError
-    from ..loading.discover import MATRIX_ENV, pytest_ini_matrix
+    from ..loading.discover import pytest_ini_layer
+    from ..settings import environment_layer
 
-    given = pytest_ini_matrix(root)
+    # As the plugin reads its settings: the environment, then the pytest configuration.
+    layers = (environment_layer(), pytest_ini_layer(root))
+    given = any(layer.get("matrix") for layer in layers)
     settings = Settings.layered(
-        {"matrix": given}, rootdir=root, hint="workspace_matrix in the pytest configuration"
+        *layers, rootdir=root, hint="workspace_matrix in the pytest configuration"
     )
     workspace = Workspace(settings)
     try:
         matrix = workspace.matrix
     except MatrixNotFound as error:
-        if given or os.environ.get(MATRIX_ENV):
+        if given:
             raise HandledError(f"pytest-workspace: {error}") from None
         _PLANS[root] = None
         return None

@@ -4,7 +4,6 @@ meta-repository's sibling checkouts (see :mod:`...meta`)."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -79,18 +78,19 @@ def _meta(args: argparse.Namespace) -> tuple[MetaRepository, Workspace]:
     """The meta-repository configuration, and the core with its matrix looked up from
     the meta-repository's directory (the matrix is optional for some actions)."""
     from ...core.workspace import Settings, Workspace
-    from ...loading.discover import MATRIX_ENV, pytest_ini_matrix
+    from ...loading.discover import pytest_ini_layer
     from ...meta.siblings import load_config
     from ...settings import environment_layer
 
     meta = load_config(args.config)
-    options = layer(args)
-    if not options["matrix"] and MATRIX_ENV not in os.environ:
-        # The meta-repository's pytest configuration names the matrix for `pytest
-        # --workspace-siblings`; these commands find the same one.
-        options["matrix"] = pytest_ini_matrix(meta.root)
+    # The meta-repository's pytest configuration names the matrix for `pytest
+    # --workspace-siblings` (and the index options); these commands read the same.
     settings = Settings.layered(
-        options, environment_layer(), rootdir=meta.root, detect_project=False
+        layer(args),
+        environment_layer(),
+        pytest_ini_layer(meta.root),
+        rootdir=meta.root,
+        detect_project=False,
     )
     return meta, Workspace(settings)
 
