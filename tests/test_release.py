@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,62 @@ def test_bundle_publish_needs_a_name_and_a_version(
     argv = ["bundle", "publish", "stable-3.2", "--matrix", str(provisioning)]
     assert main(argv) == 2
     assert '[publish] package: expected a name like "acme-{bundle}"' in capsys.readouterr().err
+
+
+def _bundle_new_argv(matrix: Path, name: str) -> list[str]:
+    # stable-3.2's own extensions break a rule; these two keep the new bundle valid.
+    argv = ["bundle", "new", name, "--from", "stable-3.2", "--matrix", str(matrix)]
+    argv += ["extensions=mongodb@1.2.0", "extensions=redis@1.1.0"]
+    return [sys.executable, "-m", "pytest_workspace", *argv]
+
+
+def _bundle_new(matrix: Path, name: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        _bundle_new_argv(matrix, name),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_bundle_new_runs_at_once_lose_no_bundle(provisioning: Path) -> None:
+    # 8 runs at once all exited 0, and only 2-3 of the 8 bundles were in the file.
+    names = [f"stable-3.3-rc{n}" for n in range(8)]
+    processes = [
+        subprocess.Popen(
+            _bundle_new_argv(provisioning, n),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for n in names
+    ]
+    assert [process.wait() for process in processes] == [0] * 8
+    assert set(names) <= set(load_matrix(provisioning).bundles)
+
+
+def test_bundle_new_keeps_the_files_mode_and_its_symlink(
+    tmp_path: Path, provisioning: Path
+) -> None:
+    # It replaced the file: 0644 became 0600, and a symlinked matrix became a plain file
+    # while the link's target never got the bundle.
+    provisioning.chmod(0o640)
+    link = tmp_path / "linked" / "versions.toml"
+    link.parent.mkdir()
+    link.symlink_to(provisioning)
+    assert _bundle_new(link, "stable-3.3").returncode == 0
+    assert link.is_symlink()
+    assert "stable-3.3" in load_matrix(provisioning).bundles
+    assert stat.S_IMODE(provisioning.stat().st_mode) == 0o640
+
+
+def test_bundle_new_refuses_a_read_only_file(provisioning: Path) -> None:
+    # A 0444 file was rewritten with exit 0 (as root too: root may write anything).
+    provisioning.chmod(0o444)
+    before = provisioning.read_bytes()
+    result = _bundle_new(provisioning, "stable-3.3")
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"pytest-workspace: error: {provisioning}: the file is read-only (mode 444); "
+        "make it writable to add a bundle\n"
+    )
+    assert provisioning.read_bytes() == before

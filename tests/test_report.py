@@ -341,7 +341,7 @@ def test_ci_matrix_unknown_changed_component(
 
 
 def test_markdown_escapes_what_a_name_could_inject() -> None:
-    from pytest_workspace.results.render import Merged, Row, render_markdown
+    from pytest_workspace.results.report import Merged, Row, render_markdown
 
     row = Row("bundle", "evil|<img src=x>", "core 1.0 | <b>x</b>", started=None)
     row.failures["m.py"] = ["m.py::test[`|`]"]

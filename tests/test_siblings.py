@@ -13,7 +13,8 @@ import pytest
 
 from pytest_workspace.cli import main
 from pytest_workspace.errors import WorkspaceError
-from pytest_workspace.meta.siblings import inspect, load_config
+from pytest_workspace.meta.config import load_config
+from pytest_workspace.meta.state import inspect
 
 from .wheels import add_in_tree_backend
 
@@ -377,7 +378,7 @@ def test_sees_the_sibling_checkout(bundle_env):
 
 
 NO_GIT_IN_WORKERS = """
-import pytest_workspace.meta.siblings
+import pytest_workspace.meta.state
 
 
 def pytest_configure(config):
@@ -385,7 +386,7 @@ def pytest_configure(config):
         def refuse(path):
             raise AssertionError("a worker asked git about " + str(path))
 
-        pytest_workspace.meta.siblings.checkout_summary = refuse
+        pytest_workspace.meta.state.checkout_summary = refuse
 """
 
 

@@ -225,7 +225,8 @@ class Workspace:
         wanted = (self.settings.siblings or "none").strip()
         if wanted == "none" or not bundles:
             return {}
-        from ..meta.siblings import inspect, load_config
+        from ..meta.config import load_config
+        from ..meta.state import inspect
 
         meta = load_config(start=self.settings.rootdir)
         names = None if wanted == "auto" else [n.strip() for n in wanted.split(",") if n.strip()]

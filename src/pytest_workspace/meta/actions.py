@@ -19,7 +19,9 @@ from pathlib import Path
 from ..envs.paths import python_in, site_packages
 from ..errors import WorkspaceError
 from ..model.names import normalize
-from .siblings import MetaRepository, SiblingState, inspect, order
+from .config import MetaRepository
+from .order import order
+from .state import SiblingState, inspect
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

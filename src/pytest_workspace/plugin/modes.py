@@ -204,7 +204,7 @@ def _start(config: pytest.Config, roles: Mapping[str, Callable[..., Run]]) -> Ru
     # An invalid matrix speaks for itself: file, key path, what was expected.
     selection = workspace.select(request)
     if worker is None:
-        from ..results.records import check_report_target
+        from ..results.document import check_report_target
 
         check_report_target(options["report"])
     plan = plan_run(

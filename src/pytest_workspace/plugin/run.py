@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..core.workspace import Workspace
     from ..envs.env import Env
     from ..model.matrix import Bundle, Matrix, UpgradePath
-    from ..releases.bundles import Change
+    from ..releases.diff import Change
     from ..results.records import EnvRecord, Results
     from ..results.verdict import Verdict
 
@@ -146,7 +146,7 @@ class Run:
     def source_summaries(self) -> dict[str, dict[str, Any]]:
         """Each swapped-in checkout with its git branch, commit and dirty flag (read once)."""
         if self._sources is None:
-            from ..meta.siblings import checkout_summary
+            from ..meta.state import checkout_summary
 
             chosen = self.selection.sources if self.selection else {}
             self._sources = {name: checkout_summary(path) for name, path in chosen.items()}
@@ -155,7 +155,7 @@ class Run:
     def path_changes(self, path: UpgradePath) -> list[Change]:
         """What ``path`` changes, as tested: a checkout swapped in at its target end
         shows as ``platform 1.0.0 -> checkout 1.2.0.dev0``."""
-        from ..releases.bundles import diff
+        from ..releases.diff import diff
 
         sources = self.selection.path_sources.get(path.id, {}) if self.selection else {}
         if not sources:
@@ -213,7 +213,7 @@ class Run:
         if not self.selection:
             return
         # user_properties travel with every report (to the xdist controller, to JUnit XML).
-        from ..meta.siblings import describe_checkout
+        from ..meta.state import describe_checkout
         from ..model.matrix import Bundle, UpgradePath
 
         sources = ",".join(
@@ -319,7 +319,7 @@ class Run:
         """Each selected bundle (``bundle X``) and upgrade path with its verdict."""
         if not self.selection:
             return []
-        from ..results.render import verdicts
+        from ..results.summary import verdicts
 
         return verdicts(
             self.results,
@@ -372,8 +372,8 @@ class Run:
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if not (target or summary):
             return
-        from ..results.records import read_results, results_document
-        from ..results.render import merge, render_markdown
+        from ..results.document import read_results, results_document
+        from ..results.report import merge, render_markdown
 
         document = results_document(
             matrix=str(self.matrix.path),
@@ -429,7 +429,7 @@ def header(run: Run) -> list[str]:
             + (" (ad hoc)" if path.adhoc else "")
             + (f": {', '.join(str(c) for c in moved)}" if moved else "")
         )
-    from ..meta.siblings import describe_checkout
+    from ..meta.state import describe_checkout
 
     for component, found in run.source_summaries().items():
         git = describe_checkout(found)
@@ -449,7 +449,7 @@ def summary(run: Run, terminalreporter: Any) -> None:
     selection, plan = run.selection, run.plan
     if not selection or plan is None or hasattr(run.config, "workerinput"):
         return
-    from ..results.render import summary_lines
+    from ..results.summary import summary_lines
 
     lines = summary_lines(
         run.results,

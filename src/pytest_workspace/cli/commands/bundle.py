@@ -73,7 +73,7 @@ def new(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from ...releases.bundles import export
+    from ...releases.export import export
 
     loaded = matrix(args)
     print(export(loaded.bundle(args.name), args.format, loaded.lock_file(args.name)))
@@ -82,7 +82,7 @@ def export(args: argparse.Namespace) -> int:
 
 def diff(args: argparse.Namespace) -> int:
     from ...loading.values import parse_upgrade_path
-    from ...releases.bundles import diff as changes
+    from ...releases.diff import diff as changes
 
     path = parse_upgrade_path(matrix(args), f"{args.before}:{args.after}")
     found = changes(path.source.pins, path.target.pins)

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 def _sibling_refs(args: argparse.Namespace) -> str:
     """``core=feature-x,platform=main``: each sibling's ``ref`` from the configuration,
     overridden by ``--ref``; siblings with neither clone their default branch."""
-    from ...meta.siblings import load_config, parse_refs
+    from ...meta.config import load_config, parse_refs
 
     meta = load_config(args.config)
     refs = {sibling.name: sibling.ref for sibling in meta.siblings if sibling.ref}

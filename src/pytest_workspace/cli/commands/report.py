@@ -30,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ...loading.discover import find_matrix
     from ...loading.matrixfile import load_matrix
-    from ...results.records import read_results
-    from ...results.render import merge, render_html, render_markdown
+    from ...results.document import read_results
+    from ...results.report import merge, render_html, render_markdown
 
     files = []
     for path in args.results:

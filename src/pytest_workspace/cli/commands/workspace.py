@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import argparse
 
     from ...core.workspace import Workspace
-    from ...meta.siblings import MetaRepository
+    from ...meta.config import MetaRepository
     from ...model.matrix import Matrix
 
 
@@ -79,7 +79,7 @@ def _meta(args: argparse.Namespace) -> tuple[MetaRepository, Workspace]:
     the meta-repository's directory (the matrix is optional for some actions)."""
     from ...core.workspace import Settings, Workspace
     from ...loading.discover import pytest_ini_layer
-    from ...meta.siblings import load_config
+    from ...meta.config import load_config
     from ...settings import environment_layer
 
     meta = load_config(args.config)
@@ -105,7 +105,7 @@ def _optional_matrix(core: Workspace) -> Matrix | None:
 
 
 def status(args: argparse.Namespace) -> int:
-    from ...meta.siblings import inspect
+    from ...meta.state import inspect
 
     meta, core = _meta(args)
     bundle = core.matrix.bundle(args.bundle) if args.bundle else None
@@ -153,7 +153,8 @@ def status(args: argparse.Namespace) -> int:
 
 def bootstrap(args: argparse.Namespace) -> int:
     from ...meta.actions import bootstrap
-    from ...meta.siblings import inspect, parse_refs
+    from ...meta.config import parse_refs
+    from ...meta.state import inspect
 
     meta, _ = _meta(args)
     for step in bootstrap(meta, update=args.update, refs=parse_refs(args.ref)):
@@ -204,7 +205,8 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def order(args: argparse.Namespace) -> int:
-    from ...meta.siblings import inspect, order
+    from ...meta.order import order
+    from ...meta.state import inspect
 
     meta, _ = _meta(args)
     ordered, cycles = order([s for s in inspect(meta) if s.present])

@@ -1,134 +1,31 @@
-"""Renderings: CI job matrices, the terminal summary table, and the merged
-compatibility report (Markdown, HTML). Plain data in, text out.
+"""The merged compatibility report: results files merged (the newest run of each bundle
+and upgrade path wins) into rows with verdicts, rendered as Markdown (a PR comment,
+``$GITHUB_STEP_SUMMARY``) or one self-contained HTML page. Plain data in, text out.
 """
 
 from __future__ import annotations
 
 import datetime
 import html
-import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..model.matrix import Bundle, UpgradePath
-from .records import OUTCOMES, EnvRecord, Results, ResultsFile, describe_counts
+from .document import ResultsFile
+from .records import OUTCOMES
 from .verdict import Verdict
 
 __all__ = [
-    "CI_FORMATS",
     "Merged",
     "Row",
-    "ci_matrix",
     "merge",
     "render_html",
     "render_markdown",
-    "summary_lines",
 ]
 
-CI_FORMATS = ("github", "gitlab")
 RowKind = Literal["bundle", "upgrade path"]
-
-
-def ci_matrix(
-    bundles: Sequence[Bundle],
-    fmt: str = "github",
-    upgrades: Sequence[UpgradePath] = (),
-    common: Mapping[str, str] | None = None,
-) -> str:
-    """The bundles (and upgrade paths) as a CI job matrix.
-
-    ``github`` is one line of JSON for ``strategy.matrix: ${{ fromJSON(...) }}``: one
-    ``{"bundle": ...}`` entry per bundle, one ``{"upgrade_path": ...}`` per path (pytest
-    ignores an empty ``--bundle=``/``--upgrade-path=``, so one job template serves
-    both). ``gitlab`` is a ``parallel: matrix:`` fragment (JSON strings are valid YAML).
-    ``common`` fields (``sibling_refs``) are added to every job.
-    """
-    from ..model.envnames import tox_bundle_env, tox_upgrade_env
-
-    entries = [{"bundle": b.name, "tox_env": tox_bundle_env(b)} for b in bundles]
-    entries += [{"upgrade_path": p.id, "tox_env": tox_upgrade_env(p)} for p in upgrades]
-    for entry in entries:
-        entry.update(common or {})
-    if fmt == "github":
-        return json.dumps({"include": entries})
-    if fmt == "gitlab":
-        # One entry per job: variables listed together in one entry would multiply.
-        lines = ["parallel:", "  matrix:"]
-        for entry in entries:
-            first, *rest = entry.items()
-            lines.append(f"    - {first[0].upper()}: {json.dumps(first[1])}")
-            lines.extend(f"      {key.upper()}: {json.dumps(value)}" for key, value in rest)
-        return "\n".join(lines)
-    raise ValueError(f"expected a CI format, one of {', '.join(CI_FORMATS)}, got {fmt!r}")
-
-
-def summary_lines(
-    results: Results,
-    bundles: Sequence[str],
-    upgrades: Sequence[str],
-) -> list[str]:
-    """The terminal summary: bundle x outcomes, verdict and env build time; upgrade
-    path x verdict."""
-    lines: list[str] = []
-    if bundles:
-        verdicts = {name: _verdict_cell(results, name) for name in bundles}
-        width = max(len("bundle"), *(len(name) for name in bundles))
-        wide = max(len("verdict"), *(len(cell) for cell in verdicts.values()))
-        lines.append(
-            f"{'bundle':<{width}}  passed  failed  errors  skipped  {'verdict':<{wide}}  env"
-        )
-        for name in bundles:
-            counter = results.counts(name)
-            cells = (
-                f"{counter['passed']:>6}  {counter['failed']:>6}  {counter['error']:>6}  "
-                f"{counter['skipped']:>7}"
-            )
-            env = _env(results.envs.get(name))
-            lines.append(f"{name:<{width}}  {cells}  {verdicts[name]:<{wide}}  {env}")
-    if upgrades:
-        width = max(len("upgrade path"), *(len(name) for name in upgrades))
-        lines.append(f"{'upgrade path':<{width}}  verdict")
-        for name in upgrades:
-            lines.append(f"{name:<{width}}  {_verdict_cell(results, name, path=True)}")
-    return lines
-
-
-def _verdict_cell(results: Results, name: str, *, path: bool = False) -> str:
-    """``passed``, ``passed (2 xfailed)``, ``failed``...; for a path, what ran in it."""
-    verdict = results.verdict(name, path=path)
-    counter = results.counts(name, path=path)
-    if path and counter:
-        tests = sum(counter.values())
-        only_passed = counter["passed"] == tests
-        detail = (
-            f"{tests} test{'' if tests == 1 else 's'}" if only_passed else describe_counts(counter)
-        )
-        return f"{verdict.word} ({detail})"
-    extra = ", ".join(f"{counter[o]} {o}" for o in ("xfailed", "xpassed") if counter[o])
-    return f"{verdict.word} ({extra})" if extra else verdict.word
-
-
-def _env(env: EnvRecord | None) -> str:
-    if env is None:
-        return "not built"
-    if env.installer == "current":
-        return "running environment"
-    if env.fresh:
-        return f"built in {env.build_seconds:.2f} s ({env.installer})"
-    return f"reused ({env.installer})"
-
-
-def verdicts(
-    results: Results, bundles: Sequence[str], upgrades: Sequence[str]
-) -> list[tuple[str, Verdict]]:
-    """Each selected bundle and upgrade path (``bundle X``, ``upgrade path A:B``) with
-    its verdict, in the order they were selected."""
-    return [(f"bundle {name}", results.verdict(name)) for name in bundles] + [
-        (f"upgrade path {name}", results.verdict(name, path=True)) for name in upgrades
-    ]
 
 
 # -- merged compatibility report ---------------------------------------------------------
