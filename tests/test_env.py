@@ -73,25 +73,24 @@ def test_failed_command_shows_everything(
     assert env.run_python("raise SystemExit(4)", check=False).returncode == 4
 
 
-def test_bytecode_goes_to_one_shared_tree(
-    pwt_matrix: Matrix,
-    offline: IndexOptions,
-    shared_cache: EnvCache,
-    monkeypatch: pytest.MonkeyPatch,
+def test_commands_in_an_env_keep_the_users_bytecode_setting(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Env.run lifted PYTHONDONTWRITEBYTECODE and pointed every env at one shared
+    # PYTHONPYCACHEPREFIX tree, where a module rewritten in place read stale bytecode.
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
-    env = shared_cache.get(spec_for(pwt_matrix, "old", index=offline))
-    env.run_python("import pwt_platform")
+    env = EnvCache(tmp_path / "cache").get(spec_for(pwt_matrix, "old", index=offline))
     site = next(env.path.glob("lib/*/site-packages"))
-    assert not list(site.rglob("*.pyc")), "no bytecode inside the shared env"
-    assert list(shared_cache.pycache.rglob("pwt_platform/__init__.*.pyc"))
-    # A user who sets the variable for a command gets exactly that.
-    assert (
-        env.run_python(
-            "import sys; print(sys.dont_write_bytecode)", env={"PYTHONDONTWRITEBYTECODE": "1"}
-        ).stdout
-        == "True\n"
-    )
+    assert not list(site.rglob("pwt_core/**/*.pyc")), "a build compiles nothing"
+    probe = "import os, sys; print(sys.dont_write_bytecode, os.environ.get('PYTHONPYCACHEPREFIX'))"
+    assert env.run_python(probe).stdout == "True None\n"
+    # What a process imported from the env is compiled into it at exit, checked-hash;
+    # the user's own module is not.
+    (tmp_path / "mine.py").write_text("VALUE = 1\n")
+    env.run_python("import mine, pwt_core", cwd=tmp_path)
+    (compiled,) = site.rglob("pwt_core/__pycache__/__init__.*.pyc")
+    assert int.from_bytes(compiled.read_bytes()[4:8], "little") == 0b11  # PEP 552 flags
+    assert not (tmp_path / "__pycache__").exists()
 
 
 def test_missing_interpreter(write_matrix: Callable[..., Path]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -83,6 +84,7 @@ def suite_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     as offline wheels."""
     directory = repack_closure(tmp_path_factory.mktemp("suite-wheels"), "pytest-xdist")
     build_wheel(directory, "pwt-runner-helper", "1.0.0")
+    repack_closure(directory, "setuptools")  # a flat-layout checkout's build backend
     return directory
 
 
@@ -190,7 +192,7 @@ def test_the_suite_runs_once_per_bundle_in_its_env(
 def test_a_break_in_the_checkout_fails_in_every_bundle(
     component: pytest.Pytester, plugin_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # As on many CI machines: workers write bytecode to the cache, never into the checkout.
+    # As on many CI machines: the workers keep the setting, no bytecode for the checkout.
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     (component.path / "src" / "pwt_platform" / "__init__.py").write_text(BROKEN)
     report = tmp_path / "results.json"
@@ -212,7 +214,62 @@ def test_a_break_in_the_checkout_fails_in_every_bundle(
     assert {bundle for bundle, _ in failed} == {"old", "new"}
     assert len(failed) == 6
     assert not list(component.path.rglob("*.pyc"))
-    assert list((plugin_cache / "pycache").rglob("test_platform*.pyc"))
+    assert not list(plugin_cache.rglob("test_platform*.pyc"))
+
+
+REWRITES = """
+import importlib
+import os
+import sys
+from pathlib import Path
+
+# One directory per bundle: the bundles run at once in one checkout.
+GENERATED = Path(__file__).parent / "generated" / os.environ.get("PYTEST_WORKSPACE_BUNDLE", "")
+
+
+def load(value):
+    # As migration tools do: one path rewritten, same size, same mtime.
+    GENERATED.mkdir(parents=True, exist_ok=True)
+    path = GENERATED / "step.py"
+    path.write_text(f"VALUE = {value}\\n")
+    os.utime(path, (1_000_000_000, 1_000_000_000))
+    sys.modules.pop("step", None)
+    importlib.invalidate_caches()
+    sys.path.insert(0, str(GENERATED))
+    try:
+        return importlib.import_module("step").VALUE
+    finally:
+        sys.path.remove(str(GENERATED))
+
+
+def test_first():
+    assert load(1) == 1
+
+
+def test_second():
+    assert load(2) == 2
+"""
+
+
+def test_a_suite_that_rewrites_a_module_in_place_imports_what_it_wrote(
+    component: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers lifted PYTHONDONTWRITEBYTECODE and shared one pycache_prefix tree between
+    # bundles: the second write read the first one's bytecode (mtime and size unchanged).
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    (component.path / "tests" / "test_rewrites.py").write_text(REWRITES)
+    plain = component.runpytest_subprocess("-p", "no:cacheprovider", "tests/test_rewrites.py")
+    plain.assert_outcomes(passed=2)
+    cache = tmp_path / "cache"
+    for _ in range(2):  # the second run reads the bytecode the first one's workers wrote
+        result = run_suite(component, cache, "--bundle=all", "tests/test_rewrites.py")
+        result.assert_outcomes(passed=4)
+        assert result.ret == 0
+    assert not list(component.path.rglob("*.pyc"))
+    # What the workers imported from their envs is compiled there, checked-hash (flags 3).
+    compiled = list(cache.glob("envs/*/lib/*/site-packages/_pytest/__pycache__/main.*.pyc"))
+    assert len(compiled) == 2
+    assert {int.from_bytes(pyc.read_bytes()[4:8], "little") for pyc in compiled} == {0b11}
 
 
 def test_the_packed_plugin_requires_what_pyproject_toml_says() -> None:
@@ -243,6 +300,60 @@ def test_a_dependency_group_that_is_not_there_is_one_error(
         ["ERROR: */pyproject.toml: dependency-groups.docs: no such group (groups: lint, test)"]
     )
     assert "Traceback" not in result.stderr.str()
+
+
+FLAT_PYPROJECT = """
+[build-system]
+requires = ["setuptools>=64"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "pwt-platform"
+version = "1.2.0.dev0"
+dependencies = ["pwt-core>=1.0,<2"]
+
+[tool.setuptools]
+packages = ["pwt_platform"]
+"""
+
+FLAT_TESTS = """
+import importlib.metadata
+
+import pwt_core
+import pwt_platform
+
+
+def test_platform_sees_core():
+    assert pwt_platform.core_version() == pwt_core.VERSION
+    assert importlib.metadata.version("pwt-platform") == "1.2.0.dev0"
+"""
+
+
+def test_a_flat_layout_setuptools_checkout_whose_tests_are_a_package(
+    component: pytest.Pytester, plugin_cache: Path
+) -> None:
+    # The build leaves pwt_platform.egg-info in the checkout root, which the tests
+    # package's rootdir puts first on sys.path: the worker's check read that metadata
+    # and refused every bundle ("installed from a release, not from a checkout", exit 4).
+    root = component.path
+    for name in ("src", "tests", "backend.py", "VERSION", "pyproject.toml"):
+        path = root / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    (root / "pyproject.toml").write_text(FLAT_PYPROJECT)
+    (root / "pwt_platform").mkdir()
+    (root / "pwt_platform" / "__init__.py").write_text(PLATFORM)
+    (root / "tests").mkdir()
+    (root / "tests" / "__init__.py").write_text("")
+    # Loaded before the worker's env check: its package's rootdir goes first on sys.path.
+    (root / "tests" / "conftest.py").write_text("import pytest\n")
+    (root / "tests" / "test_flat.py").write_text(FLAT_TESTS)
+    ini = root / "tox.ini"  # no dependency groups here: pytest comes with the bundle env
+    ini.write_text(ini.read_text().replace("workspace_test_groups = test\n", ""))
+    for attempt in ("built", "reused"):
+        result = run_suite(component, plugin_cache, "--bundle=all")
+        assert result.ret == 0, (attempt, result.stdout.str(), result.stderr.str())
+        result.assert_outcomes(passed=2)
+    assert list(root.glob("*.egg-info")), "the shape under test: metadata in the checkout"
 
 
 def test_source_none_runs_the_suite_against_the_release(

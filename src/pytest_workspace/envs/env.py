@@ -4,12 +4,11 @@
 :class:`~.cache.EnvCache`; :meth:`Env.current` wraps the interpreter running now, like
 nox's ``PassthroughEnv`` beside its ``VirtualEnv``.
 
-Bytecode: builds do not compile ``.pyc`` files (a cold build costs what raw
-``uv pip install`` costs). When ``PYTHONDONTWRITEBYTECODE`` is set, as on many CI
-machines, commands run in an env would recompile every module at every start, so
-:meth:`Env.run` lifts it for the child and points ``PYTHONPYCACHEPREFIX`` at one
-``pycache`` tree in the cache root instead: bytecode is written once, shared by all
-envs, and never lands in a source checkout (which is what the variable protects).
+Bytecode: builds compile nothing (a cold build costs what raw ``uv pip install``
+costs), and commands run in an env keep the user's bytecode setting: a suite that
+rewrites a module at one path imports what it wrote, as with plain pytest. Where that
+setting forbids writing bytecode, a process in a built env compiles, at exit, what it
+imported from the env's own site-packages (:mod:`.bytecode_hook`).
 """
 
 from __future__ import annotations
@@ -95,7 +94,6 @@ class Env:
         installer: Installer | None = None,
         fresh: bool = False,
         shared: bool = True,
-        pycache: Path | None = None,
         python: Path | None = None,
     ) -> None:
         self.path = path
@@ -108,7 +106,6 @@ class Env:
         self.fresh = fresh
         #: shared through the cache (read-only) or private to one user (may be mutated)
         self.shared = shared
-        self._pycache = pycache
         self._running = False
 
     @classmethod
@@ -166,9 +163,6 @@ class Env:
         environ.pop("PYTHONHOME", None)
         environ["VIRTUAL_ENV"] = str(self.path)
         environ["PATH"] = os.pathsep.join([str(self.bin_dir), environ.get("PATH", "")])
-        if self._pycache is not None and environ.get("PYTHONDONTWRITEBYTECODE"):
-            environ.pop("PYTHONDONTWRITEBYTECODE")
-            environ.setdefault("PYTHONPYCACHEPREFIX", str(self._pycache))
         environ.update(extra or {})
         return environ
 
@@ -251,18 +245,6 @@ class Env:
             raise InnerPytestError(result.returncode, result.args, result.stdout, result.stderr)
         return result
 
-    def _forget_bytecode(self) -> None:
-        # Bytecode in the shared tree is validated by source mtime and size only, and
-        # wheels often carry fixed timestamps (1980, SOURCE_DATE_EPOCH): after an
-        # in-place upgrade a same-sized module would look unchanged. Installers clean
-        # __pycache__ on uninstall, but they do not know about our tree.
-        if self._pycache is not None:
-            import shutil
-
-            shutil.rmtree(
-                self._pycache.joinpath(*self.path.resolve().parts[1:]), ignore_errors=True
-            )
-
     def install(
         self,
         pins: Sequence[Pin],
@@ -294,7 +276,6 @@ class Env:
             pins, [s.target for s in swapped], sourced, constraints, self.spec.index
         )
         started = time.perf_counter()
-        self._forget_bytecode()
         try:
             self.installer.uninstall(self.python, switching)
             self.installer.install(

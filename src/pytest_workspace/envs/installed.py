@@ -51,13 +51,34 @@ class Distributions(dict[str, str]):
         return super().get(normalize(name), default)
 
 
+def _running_env_first() -> list[str]:
+    """The running interpreter's sys.path with its own site directories first.
+
+    What an env holds is what its site-packages hold. A flat-layout checkout built by
+    setuptools keeps ``<project>.egg-info`` in its root, and pytest puts that root first
+    on sys.path when ``tests/`` is a package: read in sys.path order, that metadata (no
+    ``direct_url.json``, perhaps an old version) would hide the env's own dist-info."""
+    import site
+    import sys
+    import sysconfig
+
+    own = [sysconfig.get_paths()[key] for key in ("purelib", "platlib")]
+    own += site.getsitepackages() if hasattr(site, "getsitepackages") else []
+    if site.ENABLE_USER_SITE:
+        own.append(site.getusersitepackages())
+    first = list(dict.fromkeys(os.path.normpath(entry) for entry in own))
+    rest = [entry for entry in sys.path if os.path.normpath(entry or ".") not in first]
+    return first + rest
+
+
 def read_installed(path: Path | None = None) -> Distributions:
     """Distribution (normalised name) to version, read from an env's metadata files
-    in-process (no interpreter start-up), or from the running interpreter's path."""
+    in-process (no interpreter start-up), or from the running interpreter's (its own
+    site directories first, see :func:`_running_env_first`)."""
     import importlib.metadata
 
     if path is None:
-        found_in = importlib.metadata.distributions()
+        found_in = importlib.metadata.distributions(path=_running_env_first())
     else:
         found_in = importlib.metadata.distributions(path=[str(p) for p in site_packages(path)])
     found: dict[str, str] = {}
@@ -77,11 +98,9 @@ def installed_from(distribution: str) -> tuple[Path | None, bool]:
     redirect (a ``.pth`` line, a setuptools editable finder) points."""
     import importlib.metadata
 
-    try:
-        found = importlib.metadata.distribution(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None, False
-    return origin_of(found)
+    for found in importlib.metadata.distributions(name=distribution, path=_running_env_first()):
+        return origin_of(found)
+    return None, False
 
 
 def origin_of(found: importlib.metadata.Distribution) -> tuple[Path | None, bool]:

@@ -104,10 +104,6 @@ class EnvCache:
         return self.root / "envs"
 
     @property
-    def pycache(self) -> Path:
-        return self.root / "pycache"
-
-    @property
     def wheels_dir(self) -> Path:
         """Wheels this cache made (the plugin packed for test envs), created on demand."""
         self._prepare()
@@ -212,12 +208,13 @@ class EnvCache:
         hold(path, shared=self.shared)
         from ..env import Env
 
-        return Env(path, spec, built=_built(manifest), installer=installer, pycache=self.pycache)
+        return Env(path, spec, built=_built(manifest), installer=installer)
 
     def _build(
         self, path: Path, spec: EnvSpec, installer: Installer, *, kind: Kind, shared: bool
     ) -> Env:
         from ...model.matrix import versions
+        from ..bytecode import add_hook
         from ..diagnose import disk_full, explain
         from ..env import Env
         from ..install import InstallPlan
@@ -243,6 +240,7 @@ class EnvCache:
                 raise explain(failure, spec.pins, spec.label, kind, spec.index) from None
             installed = read_installed(path)
             verify(spec.pins, installed, spec.sourced, spec.label, kind)
+            add_hook(path)
             manifest = Manifest(
                 key=path.name,
                 label=spec.label,
@@ -287,7 +285,6 @@ class EnvCache:
             installer=installer,
             fresh=True,
             shared=shared,
-            pycache=self.pycache,
         )
 
     def _log_build(self, manifest: Manifest) -> None:

@@ -14,7 +14,6 @@ xdist's controller session under its crash policy (:mod:`.xdist`) and reports pe
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,8 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["UPGRADE_SPEC", "DeselectedIn", "SuiteController", "Worker", "upgrade_path_of"]
 
-#: where a worker writes bytecode when PYTHONDONTWRITEBYTECODE is set (read by .remote)
-PYCACHE_VARIABLE = "PYTEST_WORKSPACE_PYCACHE"
 #: the workers that run the upgrade-path tests, once per path: on this interpreter, as
 #: an isolated run would (they build envs, which a bundle's env has no means to do)
 UPGRADE_SPEC = "popen//env:PYTEST_WORKSPACE_ROLE=upgrade-paths"
@@ -152,9 +149,6 @@ class SuiteController(Run):
             env = workspace.env_of(spec, chosen, rebuild_before=selection.request.rebuild_before)
             self.remember_env(EnvRecord.of(chosen.name, env, workspace.installer.name))
             tx = f"popen//python={env.python}//env:{BUNDLE_VARIABLE}={chosen.name}"
-            if os.environ.get("PYTHONDONTWRITEBYTECODE"):
-                # As Env.run does: bytecode once, in the cache's pycache tree (see .remote).
-                tx += f"//env:{PYCACHE_VARIABLE}={workspace.cache.pycache}"
             workers.append(Worker(chosen.name, env, (tx,) * per_bundle))
         if not workers:
             raise WorkspaceError("--workspace-env=bundle: no selected bundle can run here")

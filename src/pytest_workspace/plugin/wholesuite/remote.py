@@ -8,7 +8,8 @@ site-packages and the checkout's editable hook), drops the working directory tha
 ``python -c`` puts first (a flat-layout checkout would otherwise shadow the release
 under ``--workspace-source=none``), activates the env for subprocesses, and then runs
 pytest-xdist's own worker module unchanged. The upgrade-path workers, which run the
-controller's interpreter, keep pytest-xdist's defaults.
+controller's interpreter, keep pytest-xdist's defaults. The user's bytecode setting is
+kept (``envs/bytecode_hook.py`` says how the env's own modules still get bytecode).
 
 This module is sent as source and must stay self-contained.
 """
@@ -39,13 +40,6 @@ if __name__ == "__channelexec__":
         def __getattr__(self, name: str) -> object:
             return getattr(self._channel, name)
 
-    _pycache = os.environ.pop("PYTEST_WORKSPACE_PYCACHE", None)
-    if _pycache and os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
-        # PYTHONDONTWRITEBYTECODE would make every worker recompile pytest and the env's
-        # packages at each start; bytecode goes to the cache's own tree instead (never
-        # into the checkout, which is what the variable protects), as Env.run does.
-        sys.dont_write_bytecode = False
-        sys.pycache_prefix = _pycache
     # The upgrade-path workers run the controller's own interpreter: pytest-xdist's
     # defaults (its sys.path, its environment) are right for them, as in an isolated run.
     _bundles = "PYTEST_WORKSPACE_BUNDLE" in os.environ
@@ -60,6 +54,7 @@ if __name__ == "__channelexec__":
     _xdist = importlib.util.find_spec("xdist")
     if _xdist is None or _xdist.origin is None:
         raise ImportError(f"pytest-xdist is not installed in {sys.prefix}")
+
     runpy.run_path(
         os.path.join(os.path.dirname(_xdist.origin), "remote.py"),
         init_globals={"channel": _OwnPath(channel) if _bundles else channel},  # type: ignore[name-defined]  # noqa: F821
