@@ -334,7 +334,7 @@ def test_current_environment_mode(pytester: pytest.Pytester, plugin_cache: Path)
     )
     result = run(pytester, plugin_cache, "--bundle", "here", "--workspace-env", "current")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*running environment (--workspace-env current)*"])
+    result.stdout.fnmatch_lines(["*, running environment * (--workspace-env current)"])
     # The summary counts every test (each runs in the bundle) and says where they ran;
     # it said 0 passed for a test without the bundle fixture.
     result.stdout.fnmatch_lines(

@@ -905,3 +905,92 @@ def test_a_bundle_that_pins_the_oldest_supported_pytest(
             "oldest-pytest       2       0       0        0  passed   *",
         ]
     )
+
+
+XDIST_PLUGIN = """
+import pytest
+
+KEY = "pwt_state_{major}"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    node.workerinput[KEY] = "{version}"
+
+
+def pytest_configure(config):
+    workerinput = getattr(config, "workerinput", None)
+    # A worker takes what this version's controller side sent; a plain run, its own.
+    config.pwt_state = "{version}" if workerinput is None else workerinput[KEY]
+"""
+
+
+@pytest.fixture(scope="session")
+def outer_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pytest-workspace and what it needs, as wheels: an outer env built by a test."""
+    return repack_closure(tmp_path_factory.mktemp("outer-wheels"), "pytest-workspace")
+
+
+def test_a_plugin_that_talks_to_its_workers_must_be_one_version_on_both_sides(
+    component: pytest.Pytester,
+    plugin_cache: Path,
+    suite_wheels: Path,
+    outer_wheels: Path,
+    tmp_path: Path,
+) -> None:
+    # As SQLAlchemy's pytest plugin at 2.0 outside and 1.4 in a bundle: the controller's
+    # pytest_configure_node sent one version's state, every worker wanted the other's
+    # (KeyError: 'memoized_config'), and every bundle "ran no tests".
+    from pytest_workspace.envs.installers import find_uv
+
+    plugins = tmp_path / "plugin-wheels"
+    plugins.mkdir()
+    for version in ("1.0.0", "2.0.0"):
+        module = XDIST_PLUGIN.format(major=version[0], version=version)
+        build_wheel(
+            plugins, "pwt-xdistplugin", version, files={"pwt_xdistplugin/plugin.py": module}
+        )
+    root = component.path
+    pyproject = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(
+        pyproject.replace("test = [", 'test = ["pwt-xdistplugin==2.0.0", ')
+    )
+    ini = root / "tox.ini"
+    ini.write_text(ini.read_text().replace(str(suite_wheels), f"{suite_wheels}\n    {plugins}"))
+    (root / "tests" / "conftest.py").write_text('pytest_plugins = ["pwt_xdistplugin.plugin"]\n')
+    (root / "tests" / "test_platform.py").write_text(
+        "def test_state(request):\n    assert request.config.pwt_state == '2.0.0'\n"
+    )
+
+    uv, outer = str(find_uv()), tmp_path / "outer"
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(outer)], check=True)
+    links = ["--offline", "--find-links", str(outer_wheels), "--find-links", str(suite_wheels)]
+    links += ["--find-links", str(plugins)]
+
+    def install(*requirements: str) -> None:
+        argv = [uv, "pip", "install", "-q", "--python", str(outer / "bin" / "python"), *links]
+        subprocess.run([*argv, *requirements], check=True)
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(argv, cwd=root, capture_output=True, text=True, check=False)
+
+    install("pytest-workspace", "pytest-xdist", "pwt-xdistplugin==1.0.0")
+    options = ["-p", "no:cacheprovider", f"--workspace-cache={plugin_cache}", "--workspace-offline"]
+    result = run(str(outer / "bin" / "python"), "-m", "pytest", *options, "--bundle=all")
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line]
+    assert line.startswith(
+        "ERROR: the pytest plugin pwt_xdistplugin.plugin hands state to its pytest-xdist "
+        "workers, so this process and each bundle's workers must run one pwt-xdistplugin: "
+        "1.0.0 here, 2.0.0 in bundle old, 2.0.0 in bundle new. Install "
+        "pwt-xdistplugin==2.0.0 here, or run the bundle in its env alone: "
+    )
+    assert "created:" not in result.stdout  # no worker started
+    # The way out the line gives works as written.
+    alone = line.rsplit(": ", 1)[1].split()
+    assert run(*alone, "-p", "no:cacheprovider").returncode == 0
+    # One version on both sides: the state reaches every bundle's workers.
+    install("pwt-xdistplugin==2.0.0")
+    result = run(str(outer / "bin" / "python"), "-m", "pytest", *options, "--bundle=all")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout

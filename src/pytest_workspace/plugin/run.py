@@ -8,6 +8,7 @@ after them) and the results file. The roles are in :mod:`.modes` and
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -409,13 +410,18 @@ def header(run: Run) -> list[str]:
     if not selection or plan is None or hasattr(run.config, "workerinput"):
         return []  # a worker: its controller has said it all
     workspace = run.workspace()
-    installer = workspace.installer
-    current = ", running environment (--workspace-env current)"
-    lines = [
-        f"workspace: matrix {run.matrix.path}, installer {installer.name} "
-        f"{installer.version()}, cache {workspace.cache.root}"
-        + (current if plan.role == "running-env" else "")
-    ]
+    if plan.role == "running-env" and not selection.upgrades:
+        # Nothing is built: the env may hold neither uv nor virtualenv (a bundle's env).
+        where = f"running environment {sys.prefix} (--workspace-env current)"
+        lines = [f"workspace: matrix {run.matrix.path}, {where}"]
+    else:
+        installer = workspace.installer
+        current = ", running environment (--workspace-env current)"
+        lines = [
+            f"workspace: matrix {run.matrix.path}, installer {installer.name} "
+            f"{installer.version()}, cache {workspace.cache.root}"
+            + (current if plan.role == "running-env" else "")
+        ]
     for chosen in selection.bundles:
         # The pins as tested: a checkout swapped in at its own version.
         pins = ", ".join(str(pin) for pin in run.tested(chosen).pins)

@@ -100,6 +100,11 @@ class SuiteController(Run):
         if problem:
             raise WorkspaceError(problem)
         self.workers, self.upgraders, self._selection = self._prepare()
+        from .plugins import differing_plugins
+
+        problem = differing_plugins(self.config, self.workers)
+        if problem:
+            raise WorkspaceError(problem)
         #: bundles whose workers found their env unusable (it ran nothing)
         self.broken_bundles: dict[str, str] = {}
         #: the tests the bundles' workers left to the upgrade-path workers, and the

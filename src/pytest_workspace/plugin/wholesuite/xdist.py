@@ -37,6 +37,7 @@ __all__ = [
     "label_worker",
     "show_status",
     "start_together",
+    "xdist_hooks",
 ]
 
 #: the versions whole-suite mode is tested with (the oldest and the newest: nox -s xdist)
@@ -477,3 +478,12 @@ def junit_property(config: Any, report: Any, name: str, value: str) -> None:
     xml = config.stash.get(xml_key, None)
     if xml is not None:
         xml.node_reporter(report).add_property(name, value)
+
+
+@functools.cache
+def xdist_hooks() -> frozenset[str]:
+    """The hooks pytest-xdist adds (its ``newhooks``): a plugin implementing one of them
+    takes part in the controller's side of a distributed run."""
+    from xdist import newhooks
+
+    return frozenset(name for name in dir(newhooks) if name.startswith("pytest_"))
