@@ -102,7 +102,7 @@ class SuiteController(Run):
         self.workers, self.upgraders, self._selection = self._prepare()
         from .plugins import differing_plugins
 
-        problem = differing_plugins(self.config, self.workers)
+        problem = differing_plugins(self.config, {w.bundle: w.env for w in self.workers})
         if problem:
             raise WorkspaceError(problem)
         #: bundles whose workers found their env unusable (it ran nothing)

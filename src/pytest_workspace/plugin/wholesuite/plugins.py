@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib.metadata
 import sys
 import types
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ...model.names import normalize
@@ -24,7 +24,7 @@ from ...model.names import normalize
 if TYPE_CHECKING:
     import pytest
 
-    from .controller import Worker
+    from ...envs.env import Env
 
 __all__ = ["differing_plugins"]
 
@@ -61,25 +61,26 @@ def _talking_plugins(config: pytest.Config) -> dict[str, str]:
     return found
 
 
-def differing_plugins(config: pytest.Config, workers: Sequence[Worker]) -> str | None:
+def differing_plugins(config: pytest.Config, envs: Mapping[str, Env]) -> str | None:
     """Why the run cannot start: a plugin that talks to its workers through pytest-xdist
-    is at another version here than in a bundle's env (None: nothing differs)."""
+    is at another version here than in a bundle's env (``envs``: bundle to its env;
+    None: nothing differs)."""
     for plugin, distribution in sorted(_talking_plugins(config).items()):
         try:
             here = importlib.metadata.version(distribution)
         except importlib.metadata.PackageNotFoundError:
             continue
         there: dict[str, str] = {}
-        for worker in workers:
-            installed = worker.env.built.installed if worker.env.built else worker.env.installed()
+        for bundle, env in envs.items():
+            installed = env.built.installed if env.built else env.installed()
             version = installed.get(normalize(distribution))
             if version is not None and version != here:
-                there[worker.bundle] = version
+                there[bundle] = version
         if not there:
             continue
         first, version = next(iter(there.items()))
         bundles = ", ".join(f"{v} in bundle {b}" for b, v in there.items())
-        python = next(w.env.python for w in workers if w.bundle == first)
+        python = envs[first].python
         return (
             f"the pytest plugin {plugin} hands state to its pytest-xdist workers, so this "
             f"process and each bundle's workers must run one {distribution}: {here} here, "
