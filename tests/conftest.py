@@ -14,7 +14,7 @@ from pytest_workspace.envs.spec import IndexOptions
 from pytest_workspace.model.matrix import Matrix
 
 from .helpers import MATRIX, PWT_MATRIX, TESTS, WriteMatrix
-from .wheels import build_wheelhouse
+from .wheels import build_wheelhouse, repack_closure, repack_installed
 
 DATA = Path(__file__).parent / "data"
 PROVISIONING = DATA / "provisioning-versions.toml"
@@ -75,6 +75,16 @@ def hermetic_installers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         patch.setenv("UV_CACHE_DIR", str(tmp_path_factory.mktemp("uv-cache")))
         patch.setenv("UV_NO_CONFIG", "1")
         yield
+
+
+@pytest.fixture(scope="session")
+def workspace_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pytest-workspace, what it needs, and uv (its extra, binary included), as wheels:
+    the offline find-links of the envs tests build with our package in them (a tox
+    driver env, an outer env, a nox session)."""
+    directory = repack_closure(tmp_path_factory.mktemp("workspace-wheels"), "pytest-workspace")
+    repack_installed(directory, "uv", binaries=True)
+    return directory
 
 
 @pytest.fixture(scope="session")

@@ -148,6 +148,31 @@ def builder(
     )
 
 
+def test_a_copy_of_the_same_uv_names_the_same_env(
+    pwt_matrix: Matrix, offline: IndexOptions, shared_cache: EnvCache, tmp_path: Path
+) -> None:
+    # A nox session venv gets uv reinstalled at every run: same version, new file.
+    uv = UvInstaller()
+    copy = tmp_path / "bin" / "uv"
+    copy.parent.mkdir()
+    shutil.copy(uv.binary, copy)  # a new inode and mtime
+    spec = spec_for(pwt_matrix, "old", index=offline)
+    assert shared_cache.path_for(spec, UvInstaller(str(copy))) == shared_cache.path_for(spec, uv)
+
+
+def test_an_installer_that_cannot_run_is_named_as_such(
+    pwt_matrix: Matrix, offline: IndexOptions, tmp_path: Path
+) -> None:
+    # It was "cannot lock <cache>/envs/<key>.lock: Permission denied: <uv>".
+    binary = tmp_path / "uv"
+    binary.write_text("not a program")
+    cache = EnvCache(tmp_path / "cache")
+    with pytest.raises(EnvError) as raised:
+        cache.get(spec_for(pwt_matrix, "old", index=offline), UvInstaller(str(binary)))
+    assert str(raised.value) == f"cannot run {binary}: Permission denied"
+    assert not [p for p in (tmp_path / "cache" / "envs").iterdir() if p.is_dir()]
+
+
 def test_four_processes_one_build(pwt_matrix: Matrix, wheelhouse: Path, tmp_path: Path) -> None:
     processes = [builder(pwt_matrix, tmp_path / "cache", wheelhouse, "new") for _ in range(4)]
     results = []

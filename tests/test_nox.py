@@ -161,3 +161,40 @@ def test_helpers_find_the_matrix_like_the_plugin(
     monkeypatch.chdir(project)
     assert [param.id for param in workspace.bundles()] == ["old", "new"]
     assert workspace.matrix().path == project / "deps" / "matrix.toml"
+
+
+README_NOXFILE = """
+import nox
+from pytest_workspace import nox as workspace
+
+
+@nox.session(venv_backend="virtualenv")
+@nox.parametrize("bundle", workspace.bundles())
+def integration(session, bundle):
+    session.install("pytest-workspace[uv]", "pytest")
+    session.run("pytest", "-p", "no:cacheprovider", "--bundle", bundle, *session.posargs)
+"""
+
+INTEGRATION_TEST = """
+def test_core(bundle_env):
+    assert bundle_env.installed()["pwt-core"]
+"""
+
+
+def test_the_readme_session_run_again_reuses_each_bundles_env(
+    matrix: Path, workspace_wheels: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each run re-creates the session venv, pip reinstalls uv into it (a new mtime), and
+    # the uv binary's stat was in the env's key: 4 runs, 4 copies of one bundle.
+    (tmp_path / "noxfile.py").write_text(README_NOXFILE)
+    (tmp_path / "test_integration.py").write_text(INTEGRATION_TEST)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(workspace_wheels))
+    monkeypatch.setenv("PYTEST_WORKSPACE_CACHE", str(cache))
+    for _ in range(3):
+        result = nox(tmp_path / "noxfile.py", "-s", "integration", "--", "--workspace-offline")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "installer uv" in result.stdout + result.stderr
+    envs = [path for path in (cache / "envs").iterdir() if path.is_dir()]
+    assert len(envs) == 2  # old and new, each built once

@@ -925,17 +925,11 @@ def pytest_configure(config):
 """
 
 
-@pytest.fixture(scope="session")
-def outer_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pytest-workspace and what it needs, as wheels: an outer env built by a test."""
-    return repack_closure(tmp_path_factory.mktemp("outer-wheels"), "pytest-workspace")
-
-
 def test_a_plugin_that_talks_to_its_workers_must_be_one_version_on_both_sides(
     component: pytest.Pytester,
     plugin_cache: Path,
     suite_wheels: Path,
-    outer_wheels: Path,
+    workspace_wheels: Path,
     tmp_path: Path,
 ) -> None:
     # As SQLAlchemy's pytest plugin at 2.0 outside and 1.4 in a bundle: the controller's
@@ -964,7 +958,7 @@ def test_a_plugin_that_talks_to_its_workers_must_be_one_version_on_both_sides(
 
     uv, outer = str(find_uv()), tmp_path / "outer"
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(outer)], check=True)
-    links = ["--offline", "--find-links", str(outer_wheels), "--find-links", str(suite_wheels)]
+    links = ["--offline", "--find-links", str(workspace_wheels), "--find-links", str(suite_wheels)]
     links += ["--find-links", str(plugins)]
 
     def install(*requirements: str) -> None:

@@ -17,7 +17,7 @@ from pytest_workspace import load_matrix
 from pytest_workspace.model.envnames import collisions, tox_label
 
 from .helpers import WriteMatrix, run_cli
-from .wheels import make_checkout, repack_closure
+from .wheels import make_checkout
 
 pytest.importorskip("tox")
 
@@ -87,21 +87,15 @@ def test_check_reports_names_that_are_one_tox_env(write_matrix: WriteMatrix) -> 
 # -- real tox --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def driver_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pytest-workspace and what it needs, as wheels: a driver env's deps, offline."""
-    return repack_closure(tmp_path_factory.mktemp("driver-wheels"), "pytest-workspace")
-
-
 @pytest.fixture
 def tox_env(
-    driver_wheels: Path, plugin_cache: Path, monkeypatch: pytest.MonkeyPatch
+    workspace_wheels: Path, plugin_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, str]:
     """The environment tox runs in: every installer offline, our cache shared."""
     monkeypatch.setenv("PIP_NO_INDEX", "1")
-    monkeypatch.setenv("PIP_FIND_LINKS", str(driver_wheels))
+    monkeypatch.setenv("PIP_FIND_LINKS", str(workspace_wheels))
     monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(driver_wheels))
+    monkeypatch.setenv("UV_FIND_LINKS", str(workspace_wheels))
     monkeypatch.setenv("PYTEST_WORKSPACE_CACHE", str(plugin_cache))
     monkeypatch.delenv("TOX_WORK_DIR", raising=False)
     monkeypatch.delenv("TOXENV", raising=False)
@@ -314,7 +308,7 @@ def test_tox_install_mode_runs_a_suite_that_imports_the_components(
     runner: str,
     tmp_path: Path,
     wheelhouse: Path,
-    driver_wheels: Path,
+    workspace_wheels: Path,
     tox_env: dict[str, str],
 ) -> None:
     checkout = make_checkout(tmp_path / "core")
@@ -327,7 +321,7 @@ def test_tox_install_mode_runs_a_suite_that_imports_the_components(
             [components.platform]
             package = "pwt-platform"
             [index]
-            find-links = ["{wheelhouse}", "{driver_wheels}"]
+            find-links = ["{wheelhouse}", "{workspace_wheels}"]
             [bundles.new]
             core = "1.1.0"
             platform = "1.1.0"

@@ -217,16 +217,23 @@ def build_wheelhouse(directory: Path) -> Path:
     return directory
 
 
-def repack_installed(directory: Path, name: str) -> Path:
+def repack_installed(directory: Path, name: str, *, binaries: bool = False) -> Path:
     """A wheel of an installed distribution (its files as RECORD lists them), so that an
-    offline env can install pytest and its dependencies from a local find-links."""
+    offline env can install pytest and its dependencies from a local find-links.
+    ``binaries``: the files it put in the env's ``bin`` (uv's binary) go back into the
+    wheel's scripts (console scripts are not wanted there: installers write those)."""
     import importlib.metadata
 
     dist = importlib.metadata.distribution(name)
     contents: dict[str, bytes] = {}
     dist_info = ""
+    module = canonicalize_name(dist.metadata["Name"]).replace("-", "_")
     for file in dist.files or []:
         text = str(file)
+        if binaries and text.startswith("../../../bin/"):
+            script = f"{module}-{dist.version}.data/scripts/{text.rsplit('/', 1)[-1]}"
+            contents[script] = Path(str(file.locate())).read_bytes()
+            continue
         if text.startswith("..") or "__pycache__" in text or text.endswith(".pyc"):
             continue
         top = text.split("/", 1)[0]
@@ -238,11 +245,13 @@ def repack_installed(directory: Path, name: str) -> Path:
     record = [_record_line(path, data) for path, data in contents.items()]
     record.append(f"{dist_info}/RECORD,,")
     contents[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    module = canonicalize_name(dist.metadata["Name"]).replace("-", "_")
     path = directory / f"{module}-{dist.version}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as archive:
         for member, data in contents.items():
-            archive.writestr(member, data)
+            info = zipfile.ZipInfo(member)
+            if ".data/scripts/" in member:
+                info.external_attr = 0o100755 << 16  # installers keep the executable bit
+            archive.writestr(info, data)
     return path
 
 

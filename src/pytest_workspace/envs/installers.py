@@ -139,14 +139,17 @@ class Installer(ABC):
         environ = dict(os.environ if env is None else env)
         # An outer venv must not redirect where an installer writes.
         environ.pop("VIRTUAL_ENV", None)
-        result = subprocess.run(
-            list(argv),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=environ,
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                list(argv),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=environ,
+                check=False,
+            )
+        except OSError as error:  # not executable, gone: say which program
+            raise EnvError(f"cannot run {argv[0]}: {error.strerror or error}") from None
         if result.returncode != 0:
             raise InstallFailed(argv, result.returncode, result.stdout)
 
@@ -187,9 +190,12 @@ class UvInstaller(Installer):
 
     @functools.cache  # noqa: B019 - one installer object per process, never collected
     def identity(self) -> tuple[str, ...]:
-        # The binary's path, size and mtime change with every uv upgrade, and a stat is
-        # much cheaper than running ``uv --version`` on every cache lookup.
-        return ("uv", *_stat_identity(self.binary))
+        # What decides the env is uv's version, not which copy of it runs: a nox session
+        # venv gets uv reinstalled (a new mtime, perhaps a new path) at every run, and a
+        # stat in the key rebuilt every bundle env each time. The version is read from
+        # the uv package's metadata (no process) when that is the binary; else asked once.
+        version = self.version()
+        return ("uv", version) if version != "unknown" else ("uv", *_stat_identity(self.binary))
 
     @functools.cache  # noqa: B019
     def version(self) -> str:
@@ -201,9 +207,12 @@ class UvInstaller(Installer):
                 import importlib.metadata
 
                 return importlib.metadata.version("uv")
-        out = subprocess.run(
-            [self.binary, "--version"], capture_output=True, text=True, check=False
-        ).stdout
+        try:
+            out = subprocess.run(
+                [self.binary, "--version"], capture_output=True, text=True, check=False
+            ).stdout
+        except OSError:
+            return "unknown"  # the build then says why it cannot run it
         return out.split()[1] if len(out.split()) > 1 else "unknown"
 
     def create(self, path: Path, python: Interpreter) -> None:

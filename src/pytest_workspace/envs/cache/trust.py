@@ -59,11 +59,11 @@ def locked(path: Path, label: str, timeout: float, *, shared: bool = False) -> I
                 f"refusing to lock {lock_path}: it is not a regular file (a symlink or "
                 "a directory that pytest-workspace did not create); remove it"
             )
+    # The lock file stays after release: unlinking it would let two builders lock two
+    # different inodes of the same name.
+    lock = FileLock(str(lock_path), timeout=timeout, mode=0o644 if shared else 0o600)
     try:
-        # The lock file stays after release: unlinking it would let two builders
-        # lock two different inodes of the same name.
-        with FileLock(str(lock_path), timeout=timeout, mode=0o644 if shared else 0o600):
-            yield
+        lock.acquire()
     except Timeout:
         raise LockTimeout(
             f"timed out after {timeout:g} s waiting for {lock_path}: another "
@@ -71,6 +71,10 @@ def locked(path: Path, label: str, timeout: float, *, shared: bool = False) -> I
         ) from None
     except OSError as error:
         raise EnvError(f"cannot lock {lock_path}: {error}") from None
+    try:
+        yield  # an OSError of the build is the build's, not the lock's
+    finally:
+        lock.release()
 
 
 def hold(path: Path, *, shared: bool = False) -> None:
