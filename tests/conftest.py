@@ -14,7 +14,7 @@ from pytest_workspace.envs.spec import IndexOptions
 from pytest_workspace.model.matrix import Matrix
 
 from .helpers import MATRIX, PWT_MATRIX, TESTS, WriteMatrix
-from .wheels import build_wheelhouse, repack_closure, repack_installed
+from .wheels import build_wheel, build_wheelhouse, repack_closure, repack_installed
 
 DATA = Path(__file__).parent / "data"
 PROVISIONING = DATA / "provisioning-versions.toml"
@@ -84,6 +84,16 @@ def workspace_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     driver env, an outer env, a nox session)."""
     directory = repack_closure(tmp_path_factory.mktemp("workspace-wheels"), "pytest-workspace")
     repack_installed(directory, "uv", binaries=True)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def suite_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The runner (pytest, pytest-xdist, execnet and theirs) plus a test-only helper,
+    as offline wheels."""
+    directory = repack_closure(tmp_path_factory.mktemp("suite-wheels"), "pytest-xdist")
+    build_wheel(directory, "pwt-runner-helper", "1.0.0")
+    repack_closure(directory, "setuptools")  # a flat-layout checkout's build backend
     return directory
 
 

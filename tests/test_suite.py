@@ -18,7 +18,7 @@ from pytest_workspace.loading.compat import tomllib
 from pytest_workspace.plugin.wholesuite.testenv import PLUGIN_REQUIRES
 
 from .helpers import MATRIX
-from .wheels import add_in_tree_backend, build_wheel, repack_closure
+from .wheels import add_in_tree_backend, build_wheel
 
 pytestmark = pytest.mark.slow
 
@@ -76,16 +76,6 @@ def test_gated_on_the_checkout_version():
 
 PLATFORM = "import pwt_core\n\n\ndef core_version():\n    return pwt_core.VERSION\n"
 BROKEN = "def core_version():\n    return 'broken'\n"
-
-
-@pytest.fixture(scope="session")
-def suite_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The runner (pytest, pytest-xdist, execnet and theirs) plus a test-only helper,
-    as offline wheels."""
-    directory = repack_closure(tmp_path_factory.mktemp("suite-wheels"), "pytest-xdist")
-    build_wheel(directory, "pwt-runner-helper", "1.0.0")
-    repack_closure(directory, "setuptools")  # a flat-layout checkout's build backend
-    return directory
 
 
 @pytest.fixture
@@ -723,6 +713,39 @@ def test_a_module_that_cannot_be_imported_in_one_bundle_is_an_error_of_that_bund
     (error,) = [t for t in document["tests"] if t["outcome"] == "error"]
     assert (error["bundle"], error["nodeid"]) == ("old", "tests/test_new_feature.py")
     assert "not_in_old" in error["message"]
+
+
+def test_a_module_the_outer_env_has_and_a_bundle_lacks_says_where_it_goes(
+    component: pytest.Pytester, plugin_cache: Path
+) -> None:
+    # An adopter whose tox deps held a test helper saw ModuleNotFoundError in every
+    # bundle, and had to find workspace_extras (and its spelling) alone.
+    tests = component.path / "tests"
+    (tests / "test_helpers.py").write_text(
+        "import hypothesis\nimport pwt_tools\n\n\ndef test_ok():\n    pass\n"
+    )
+    result = run_suite(component, plugin_cache, "--bundle=old", "tests/test_helpers.py")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "hint: bundle old's env lacks hypothesis (this env has it): the bundle's env holds"
+            " its pins, the project (with workspace_test_extras), workspace_test_groups, "
+            "workspace_test_requirements and workspace_extras (tox passes its env's deps as "
+            "test requirements); add it to one of them"
+        ]
+    )
+    # Two on one line, as pytest's whitespace-separated ini lists; one with a space.
+    ini = component.path / "tox.ini"
+    requirements = "workspace_test_requirements = pwt-tools  pwt-plugin-a>=0.1\n"
+    ini.write_text(ini.read_text().rstrip("\n") + "\n" + requirements + "    hypothesis >= 6\n")
+    result = run_suite(component, plugin_cache, "--bundle=old", "tests/test_helpers.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # hypothesis is not in the find-links
+    assert "hypothesis" in result.stderr.str()
+    ini.write_text(ini.read_text().replace("    hypothesis >= 6\n", ""))
+    (tests / "test_helpers.py").write_text("import pwt_tools\n\n\ndef test_ok():\n    pass\n")
+    result = run_suite(component, plugin_cache, "--bundle=old", "tests/test_helpers.py")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=1)
 
 
 def test_a_bundle_in_which_nothing_ran_fails_the_run_unless_allowed(

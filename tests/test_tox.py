@@ -339,3 +339,75 @@ def test_tox_install_mode_runs_a_suite_that_imports_the_components(
     constraints = checkout / ".tox" / ".pytest-workspace" / "bundle-new.constraints.txt"
     # The checkout provides pwt-core: its pin is left out.
     assert constraints.read_text() == "pwt-platform==1.1.0\n"
+
+
+WHOLE_SUITE_TOX_INI = """
+[testenv]
+skip_install = true
+deps =
+    pytest-workspace
+    pytest-xdist
+    pwt-runner-helper
+{pass_env} = PWT_SECRET
+{set_env} =
+    PWT_FLAG = on
+
+[pytest]
+workspace_env = bundle
+"""
+
+WHOLE_SUITE_TESTS = """
+import os
+
+import pwt_runner_helper
+
+
+def test_the_tox_envs_deps_and_settings_reach_the_bundle():
+    assert pwt_runner_helper.VERSION == "1.0.0"
+    assert os.environ["PWT_SECRET"] == "s3cret"
+    assert os.environ["PWT_FLAG"] == "on"
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("pass_env", "set_env"), [("passenv", "setenv"), ("pass_env", "set_env")])
+def test_whole_suite_mode_gets_the_tox_envs_deps_and_settings(
+    pass_env: str,
+    set_env: str,
+    tmp_path: Path,
+    wheelhouse: Path,
+    workspace_wheels: Path,
+    suite_wheels: Path,
+    tox_env: dict[str, str],
+) -> None:
+    # In whole-suite mode the tests run in the bundle's env: tox's deps never reached it
+    # (ModuleNotFoundError), and `passenv = X` in tox.ini lost X in our envs only (our
+    # seed read the user's pass_env without tox's alias spellings).
+    links = tmp_path / "links"
+    links.mkdir()
+    for wheel in [*workspace_wheels.glob("*.whl"), *suite_wheels.glob("*.whl")]:
+        if not (links / wheel.name).exists():  # both hold pytest and its dependencies
+            (links / wheel.name).symlink_to(wheel)
+    checkout = make_checkout(tmp_path / "core")
+    ini = WHOLE_SUITE_TOX_INI.format(pass_env=pass_env, set_env=set_env)
+    (checkout / "tox.ini").write_text(ini)
+    (checkout / "versions.toml").write_text(
+        textwrap.dedent(
+            f"""
+            [components.core]
+            package = "pwt-core"
+            [index]
+            find-links = ["{wheelhouse}", "{links}"]
+            [bundles.old]
+            core = "1.0.0"
+            """
+        )
+    )
+    (checkout / "tests").mkdir()
+    (checkout / "tests" / "test_core.py").write_text(WHOLE_SUITE_TESTS)
+    environ = {**tox_env, "PIP_FIND_LINKS": str(links), "UV_FIND_LINKS": str(links)}
+    environ["PWT_SECRET"] = "s3cret"
+    result = tox(checkout, environ, "run", "-e", "bundle-old", driver_deps=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "whole suite" in result.stdout
+    assert "1 passed" in result.stdout

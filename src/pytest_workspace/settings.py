@@ -125,6 +125,16 @@ SETTINGS: tuple[Setting, ...] = (
         "args",
         ini="workspace_test_groups",
     ),
+    Setting(
+        "test_requirements",
+        "whole-suite mode: requirements installed with the project in each bundle's env "
+        "(repeatable; the ini: one per line, or several separated by spaces). tox passes "
+        "its env's deps here",
+        "list",
+        option="--workspace-test-requirement",
+        ini="workspace_test_requirements",
+        metavar="REQ",
+    ),
     # -- the matrix and the checkouts ------------------------------------------------------
     Setting(
         "matrix",
@@ -216,7 +226,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "extras",
-        "extra requirements installed in every bundle env (e.g. pytest for bundle_env.pytest())",
+        "extra requirements installed in every bundle env (e.g. pytest for bundle_env.pytest());"
+        " one per line, or several separated by spaces",
         "list",
         ini="workspace_extras",
     ),

@@ -67,6 +67,8 @@ class Settings:
     strict: bool = False
     #: requirements installed beside every bundle's pins (e.g. pytest)
     extras: tuple[str, ...] = ()
+    #: whole-suite mode: requirements installed with the project in each bundle's env
+    test_requirements: tuple[str, ...] = ()
     #: further directories where a default matrix file may be
     search: tuple[Path, ...] = ()
     #: how the front-end spells "pass a matrix path", for the not-found message
@@ -82,6 +84,7 @@ class Settings:
     ) -> Settings:
         """Merge layers (highest first) of ``{field: value}``; empty values fall through.
         Index fields are ``index_url``, ``find_links`` and ``offline``."""
+        from ..loading.values import requirement_items
 
         def pick(name: str) -> Any:
             return next((layer[name] for layer in layers if _given(layer.get(name))), None)
@@ -92,8 +95,9 @@ class Settings:
                 values[name] = pick(name)
         if pick("cache") is not None:
             values["cache"] = Path(str(pick("cache"))).absolute()
-        for name in ("sources", "extras"):
-            values[name] = tuple(pick(name) or ())
+        values["sources"] = tuple(pick("sources") or ())
+        for name in ("extras", "test_requirements"):
+            values[name] = requirement_items(pick(name), f"workspace_{name}")
         values["index"] = IndexOptions(
             pick("index_url") or None, tuple(pick("find_links") or ()), bool(pick("offline"))
         )

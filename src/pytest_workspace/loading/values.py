@@ -25,6 +25,7 @@ __all__ = [
     "parse_date",
     "parse_pin",
     "parse_upgrade_path",
+    "requirement_items",
 ]
 
 
@@ -155,3 +156,42 @@ def parse_upgrade_path(matrix: Matrix, text: str) -> UpgradePath:
             f"invalid upgrade path {text!r}: {error}; declared paths: {known}"
         ) from None
     return UpgradePath(ends[0], ends[1], adhoc=True)
+
+
+def requirement_items(values: Any, key: str) -> tuple[str, ...]:
+    """Requirements written as pytest's ini lists are: one per line (``linelist``), several
+    on a line separated by whitespace (``args``), or a TOML array. A line that is one
+    requirement stays whole (``foo >= 1.0``, ``bar; python_version < "3.12"``); else its
+    whitespace-separated parts must each be one. ``key`` names the setting in errors."""
+    import shlex
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    def valid(text: str) -> bool:
+        try:
+            Requirement(text)
+        except InvalidRequirement:
+            return False
+        return True
+
+    lines = [values] if isinstance(values, str) else list(values or ())
+    found: list[str] = []
+    for raw in lines:
+        line = str(raw).strip()
+        if not line or line.startswith("#"):
+            continue
+        if valid(line):
+            found.append(line)
+            continue
+        try:
+            parts = shlex.split(line, comments=True)
+        except ValueError:
+            parts = []
+        bad = [part for part in parts if not valid(part)]
+        if not parts or bad:
+            raise SelectionError(
+                f"{key}: {(bad or [line])[0]!r} is not a requirement (PEP 508); write one "
+                "per line, or several separated by spaces"
+            )
+        found.extend(parts)
+    return tuple(found)

@@ -11,7 +11,9 @@ extras); we seed only ``description``, ``labels``, ``commands`` and, when the bu
 
 - **driver** mode (the default, and the only one for upgrade paths): the commands run
   ``pytest --bundle=NAME`` (``--upgrade-path=FROM:TO``); the bundle's env comes from the
-  plugin's content-addressed cache, which tox never owns.
+  plugin's content-addressed cache, which tox never owns. The env's ``deps`` (test
+  helpers, pytest plugins) go with it as ``--workspace-test-requirement``: in whole-suite
+  mode the tests run in the bundle's env, where tox's deps would not otherwise be.
 - **install** mode (``workspace_mode = "install"`` in ``env_run_base`` or an env's
   table): this env holds the bundle itself. ``deps`` gets the bundle's pins (minus the
   component the checkout provides) after the user's own, ``constraints`` a file of them,
@@ -20,7 +22,7 @@ extras); we seed only ``description``, ``labels``, ``commands`` and, when the bu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +50,12 @@ MODES = ("driver", "install")
 PREFIXES = ("bundle-", "upgrade-")
 
 
+#: the alias spellings tox accepts for the keys whose user value we extend
+_ALIASES = {"pass_env": ("passenv",), "deps": ()}
+#: what the bundle's env gets anyway (the runner at the outer session's versions, this
+#: plugin packed): a tox dep naming one of them is not carried into it
+_NOT_CARRIED = frozenset({"pytest", "pytest-xdist", "execnet", "pytest-workspace"})
+
 #: what a driver env passes on beside the user's pass_env: where our cache is and how
 #: the installers are set up, so tox and a plain ``pytest --bundle`` share the envs
 PASS_ENV = ["PYTEST_WORKSPACE_*", "XDG_CACHE_HOME", "UV_*", "PIP_*"]
@@ -61,6 +69,8 @@ class _Seed(MemoryLoader):
         super().__init__(**values)
         self.extend: dict[str, list[str]] = {}
         self.others: list[Loader[Any]] = []
+        #: values built when tox reads them, from the env's other settings
+        self.late: dict[str, Callable[[Config, str | None], Any]] = {}
 
     def add(self, key: str, values: list[str]) -> None:
         self.extend[key] = values
@@ -75,16 +85,24 @@ class _Seed(MemoryLoader):
         raw: Any,
         args: ConfigLoadArgs,
     ) -> Any:
+        late = self.late.get(key)
+        if late is not None and conf is not None:
+            return late(conf, args.env_name)
         ours = self.extend.get(key)
         if ours is None:
             return super().build(key, of_type, factory, conf, raw, args)
         users: Any = None
+        # The user may write any of tox's spellings of the key (passenv for pass_env).
+        spellings = (key, *_ALIASES.get(key, ()))
         for loader in self.others:
-            try:
-                users = loader.load(key, of_type, factory, conf, args)
-            except KeyError:
-                continue
-            break
+            for spelling in spellings:
+                try:
+                    users = loader.load(spelling, of_type, factory, conf, args)
+                except KeyError:
+                    continue
+                break
+            if users is not None:
+                break
         if key == "deps":
             lines = list(users.lines()) if users is not None else []
             return factory("\n".join([*lines, *ours]))
@@ -278,8 +296,33 @@ def tox_add_env_config(env_conf: EnvConfigSet, state: State) -> None:
             _install_bundle(plan, target, item, env_conf, work_dir)
     else:
         pytest_args = [f"--upgrade-path={item.id}"]
-    command = ["pytest", *pytest_args, f"--workspace-report={report}", *posargs]
-    seed.raw["commands"] = [Command(command)]
+    ours = ["pytest", *pytest_args, f"--workspace-report={report}"]
+    seed.raw["commands"] = [Command([*ours, *posargs])]
+    if isinstance(item, Bundle) and mode == "driver":
+
+        def with_deps(conf: Config, env_name: str | None) -> list[Command]:
+            # Read when tox reads the commands: the env's deps are defined by then.
+            carried = _carried_deps(conf.get_env(env_name or env_conf.name)["deps"])
+            options = [f"--workspace-test-requirement={req}" for req in carried]
+            return [Command([*ours, *options, *posargs])]
+
+        seed.late["commands"] = with_deps
+
+
+def _carried_deps(deps: Any) -> list[str]:
+    """The requirements of a tox env's ``deps`` (``-r`` files followed) that the bundle's
+    env needs to run the tests: all but the runner and this plugin, which it has."""
+    from packaging.requirements import Requirement
+
+    from ..model.names import normalize
+
+    carried: list[str] = []
+    for parsed in getattr(deps, "requirements", ()):
+        requirement = getattr(parsed, "requirement", None)
+        # A path or an editable is the env's own business (tox builds the package).
+        if isinstance(requirement, Requirement) and normalize(requirement.name) not in _NOT_CARRIED:
+            carried.append(str(requirement))
+    return carried
 
 
 def _install_bundle(

@@ -72,6 +72,21 @@ def _refuse(config: pytest.Config) -> str | None:
     return None
 
 
+def _missing_module(text: str) -> str | None:
+    """The top-level module a ``ModuleNotFoundError`` names, when this env has it."""
+    import importlib.util
+    import re
+
+    found = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", text)
+    if found is None:
+        return None
+    top = found.group(1).partition(".")[0]
+    try:
+        return top if importlib.util.find_spec(top) is not None else None
+    except (ImportError, ValueError):
+        return None
+
+
 def upgrade_path_of(nodeid: str, ids: Sequence[str]) -> str | None:
     """Which of the upgrade paths ``ids`` a test's parameters name (pytest joins the ids
     of several parameters with ``-``, which path ids may contain too: the longest wins)."""
@@ -112,6 +127,8 @@ class SuiteController(Run):
         self.left_to_upgraders: set[str] = set()
         self.unimportable: dict[str, str] = {}
         self.deselected: dict[str, list[str]] = {}
+        #: bundle to the modules its tests could not import that this env has
+        self.missing: dict[str, set[str]] = {}
         self.scheduler: BundleScheduling | None = None
         self.pytest_session: pytest.Session | None = None
         from .xdist import bundle_session
@@ -223,12 +240,22 @@ class SuiteController(Run):
 
     def summary_lines(self) -> list[str]:
         # One nodeid per bundle: say which bundle (or upgrade path) each failure is in.
-        return [
+        lines = [
             f"{result.outcome} in {result.bundle or f'upgrade path {result.upgrade_path}'}: "
             f"{result.nodeid}"
             for result in self.results.tests.values()
             if result.outcome in ("failed", "error")
         ]
+        for bundle, modules in sorted(self.missing.items()):
+            # The outer env has what the tests import; the bundle's env is built anew.
+            names = ", ".join(sorted(modules))
+            lines.append(
+                f"hint: bundle {bundle}'s env lacks {names} (this env has it): the bundle's "
+                "env holds its pins, the project (with workspace_test_extras), "
+                "workspace_test_groups, workspace_test_requirements and workspace_extras "
+                "(tox passes its env's deps as test requirements); add it to one of them"
+            )
+        return lines
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         # The workers deselected; pytest's final line counts them here, once per bundle.
@@ -331,6 +358,9 @@ class SuiteController(Run):
 
             self.record_collect_error(report, [bundle], [])
             junit_property(self.config, report, "workspace_bundle", bundle)
+            module = _missing_module(report.longreprtext)
+            if module is not None:
+                self.missing.setdefault(bundle, set()).add(module)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_getremotemodule(self) -> Any:

@@ -223,8 +223,8 @@ def suite_spec(
     test_groups: Sequence[str] = (),
 ) -> EnvSpec:
     """``bundle``'s env for running the project's own suite in it: the bundle's spec
-    plus the project (editable, with ``test_extras``), its ``test_groups``, the runner
-    and this plugin."""
+    plus the project (editable, with ``test_extras``), its ``test_groups``, the
+    settings' ``test_requirements`` (tox's deps), the runner and this plugin."""
     import dataclasses
 
     from ...envs.checkouts import Source, metadata_digest, project_distribution
@@ -233,6 +233,7 @@ def suite_spec(
     wheel = plugin_wheel(workspace.cache.wheels_dir)
     extras = [
         *test_requirements(root, test_groups),
+        *workspace.settings.test_requirements,
         *runner_requirements(bundle.pins),
         f"pytest-workspace @ {wheel.as_uri()}",
     ]
