@@ -52,6 +52,23 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "-n", "2", *session.posargs, env={"PWT_OLD_PYTEST_WHEELS": str(oldest)})
 
 
+#: the ends of the pytest-xdist and execnet range whole-suite mode supports (the adapter's
+#: SUPPORTED, src/pytest_workspace/plugin/wholesuite/xdist/session.py)
+XDIST_ENDS = {
+    "oldest": ["pytest-xdist==3.5.0", "execnet==2.1.1"],
+    "newest": ["pytest-xdist<4", "execnet<3"],
+}
+
+
+@nox.session
+@nox.parametrize("end", list(XDIST_ENDS))
+def xdist(session: nox.Session, end: str) -> None:
+    """Whole-suite mode's tests against the oldest and the newest pytest-xdist and
+    execnet it supports (the bundles' workers get the same versions)."""
+    session.install("-e", ".[test]", *XDIST_ENDS[end])
+    session.run("pytest", "-n", "2", "tests/test_suite.py", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff, mypy --strict, and the package's layers (import-linter's contracts)."""

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..run import Run
-from .scheduling import BUNDLE_VARIABLE, BundleScheduling, bundle_of
 from .worker import function_id
+from .xdist import BUNDLE_VARIABLE, BundleScheduling, bundle_of
 
 if TYPE_CHECKING:
     from ...core.selection import Selection
@@ -364,7 +364,7 @@ class SuiteController(Run):
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_getremotemodule(self) -> Any:
-        from . import remote
+        from .xdist import remote
 
         return remote
 

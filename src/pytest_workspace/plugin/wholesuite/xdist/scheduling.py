@@ -3,27 +3,33 @@
 Each bundle's workers share the whole suite between them (xdist's load scheduling, once
 per bundle), and the upgrade-path workers share the upgrade-path tests. A worker's
 bundle comes from its xdist spec, which a restarted worker keeps. A bundle given up (its
-workers crashed, see :mod:`._xdist`) no longer holds the others back, and a worker that
+workers crashed, see :mod:`.session`) no longer holds the others back, and a worker that
 reports what it was never sent ends its bundle, not the run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
-
-from .xdist import SchedulingBroken
 
 if TYPE_CHECKING:
     from xdist.scheduler import Scheduling
     from xdist.workermanage import WorkerController
 
-__all__ = ["BUNDLE_VARIABLE", "BundleScheduling", "bundle_of"]
+__all__ = ["BUNDLE_VARIABLE", "BundleScheduling", "SchedulingBroken", "bundle_of"]
 
 #: set in each worker's environment: the bundle whose env it runs in
 BUNDLE_VARIABLE = "PYTEST_WORKSPACE_BUNDLE"
+
+
+class SchedulingBroken(Exception):
+    """Control flow: a bundle's worker told the scheduler something impossible."""
+
+    def __init__(self, group: str, why: str) -> None:
+        super().__init__(why)
+        self.group, self.why = group, why
 
 
 def bundle_of(node: Any) -> str | None:
@@ -35,7 +41,7 @@ def bundle_of(node: Any) -> str | None:
 class _Sized:
     """The run's config as one group's scheduler must see it: xdist's schedulers count
     their workers from ``--tx``, which whole-suite mode leaves empty (it starts the
-    workers itself, see :func:`._xdist.bundle_session`)."""
+    workers itself, see :func:`.session.bundle_session`)."""
 
     def __init__(self, config: pytest.Config, workers: int) -> None:
         self._config = config
@@ -67,7 +73,10 @@ class BundleScheduling:
         #: each group's scheduler (one worker: the whole list in one message, and a
         #: crashed one's replacement goes on after the test that crashed)
         self._groups: dict[str, Scheduling] = {
-            name: (EachScheduling if n == 1 else LoadScheduling)(_Sized(config, n), log)
+            # A Config in all but what xdist's schedulers count their workers from.
+            name: (EachScheduling if n == 1 else LoadScheduling)(
+                cast("pytest.Config", _Sized(config, n)), log
+            )
             for name, n in groups.items()
         }
         self._given_up: set[str] = set()
@@ -163,3 +172,8 @@ class BundleScheduling:
         for group in self._live:
             if group.collection_is_completed:
                 group.schedule()
+
+
+if TYPE_CHECKING:
+    # The scheduler is pytest-xdist's protocol: mypy checks it here.
+    _PROTOCOL: type[Scheduling] = BundleScheduling

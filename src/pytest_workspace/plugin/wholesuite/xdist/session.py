@@ -1,9 +1,4 @@
-"""The one adapter to pytest-xdist's and execnet's internals (and the two reaches into
-pytest's own that whole-suite mode needs). Nothing else in the package touches them; the
-versions are checked once (:func:`check_versions`), and the worker side is
-:mod:`._remote`, sent to each worker as source.
-
-Whole-suite mode runs its own controller session, :func:`bundle_session`: pytest-xdist's
+"""Whole-suite mode runs its own controller session, :func:`bundle_session`: pytest-xdist's
 ``DSession`` with a policy per bundle, because xdist's assumes one suite in one env.
 
 - **Crashes are per bundle.** A worker that dies while starting (its conftest cannot be
@@ -26,7 +21,12 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .scheduling import SchedulingBroken
+
+if TYPE_CHECKING:
+    from .scheduling import BundleScheduling
 
 __all__ = [
     "SUPPORTED",
@@ -75,14 +75,6 @@ class CrashPolicy(Protocol):
 
     def crash_message(self, node: Any, nodeid: str, why: str) -> str:
         """The failure text of a test whose worker died (or stopped) while running it."""
-
-
-class SchedulingBroken(Exception):
-    """Control flow: a bundle's worker told the scheduler something impossible."""
-
-    def __init__(self, group: str, why: str) -> None:
-        super().__init__(why)
-        self.group, self.why = group, why
 
 
 def _last_line(error: object) -> str:
@@ -144,7 +136,7 @@ def _worker_class() -> type:
     INTERNALERROR and going on with a worker it has half forgotten."""
     from xdist.workermanage import WorkerController
 
-    class Worker(WorkerController):  # type: ignore[misc]
+    class Worker(WorkerController):
         _down: bool  # xdist's: the worker is known to be down
 
         def process_from_remote(self, eventcall: Any) -> None:
@@ -193,8 +185,9 @@ def bundle_session(
 
     config.option.tx = []  # xdist's pytest_configure (trylast) now makes no DSession
 
-    class BundleSession(dsession.DSession):  # type: ignore[misc]
+    class BundleSession(dsession.DSession):
         terminal: Any  # xdist's: the terminal reporter, when there is one
+        sched: BundleScheduling  # mypy checks it against xdist's Scheduling protocol
 
         def __init__(self) -> None:
             super().__init__(config)
@@ -219,7 +212,7 @@ def bundle_session(
             # The workers are ours (their events decided first); setup_node and the
             # clones of crashed workers look the class up in xdist's module.
             self._patched = {"WorkerController": workermanage.WorkerController}
-            workermanage.WorkerController = _worker_class()
+            setattr(workermanage, "WorkerController", _worker_class())  # noqa: B010
             self.nodemanager = workermanage.NodeManager(config, specs=list(specs))
             nodes = self.nodemanager.setup_nodes(putevent=self.queue.put)
             self._active_nodes.update(nodes)
@@ -227,7 +220,11 @@ def bundle_session(
 
         @pytest.hookimpl
         def pytest_sessionfinish(self) -> None:
-            super().pytest_sessionfinish()
+            import inspect
+
+            # pytest-xdist 3.5 declares (and ignores) a session argument; later ones none.
+            finish: Any = super().pytest_sessionfinish
+            finish(*([None] if "session" in inspect.signature(finish).parameters else []))
             for name, value in self._patched.items():
                 setattr(workermanage, name, value)
 
