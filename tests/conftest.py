@@ -20,6 +20,17 @@ DATA = Path(__file__).parent / "data"
 PROVISIONING = DATA / "provisioning-versions.toml"
 
 
+_UNIT = Path(__file__).parent / "unit"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The layout is the tiers: tests/unit/<package>/ run in process, in seconds; every
+    # other test drives real envs, installers or processes (`-m "not e2e"` leaves them).
+    for item in items:
+        if _UNIT not in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture
 def write_matrix(tmp_path: Path) -> WriteMatrix:
     """Write a matrix file (dedented) into tmp_path and return its path."""

@@ -25,7 +25,6 @@ from pytest_workspace.model.matrix import Matrix
 
 from .helpers import packages, spec_for
 
-pytestmark = pytest.mark.slow
 BACKENDS = ["uv", "pip"]
 
 

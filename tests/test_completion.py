@@ -13,8 +13,6 @@ from pytest_workspace.model.validity import completion
 
 from .helpers import run
 
-pytestmark = pytest.mark.slow
-
 # pwt-plugin-a (any version) requires pwt-core>=1: alone, core would float to 2.0.0.
 COMPLETION_MATRIX = """
 [components.core]

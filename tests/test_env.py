@@ -20,10 +20,6 @@ from pytest_workspace.model.matrix import Matrix
 from .helpers import packages, spec_for
 from .wheels import make_checkout
 
-pytestmark = pytest.mark.slow
-BACKENDS = ["uv", "pip"]
-
-pytestmark = pytest.mark.slow
 BACKENDS = ["uv", "pip"]
 
 

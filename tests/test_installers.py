@@ -14,10 +14,6 @@ from pytest_workspace.model.matrix import Matrix
 
 from .helpers import spec_for
 
-pytestmark = pytest.mark.slow
-BACKENDS = ["uv", "pip"]
-
-pytestmark = pytest.mark.slow
 BACKENDS = ["uv", "pip"]
 
 

@@ -15,8 +15,6 @@ from pytest_workspace.envs.spec import IndexOptions
 from .helpers import MATRIX
 from .wheels import make_checkout
 
-pytestmark = pytest.mark.slow
-
 NOXFILE = """
 import nox
 from pytest_workspace import nox as workspace

@@ -17,8 +17,6 @@ from pytest_workspace.envs.cache.store import EnvCache
 from .helpers import MATRIX, run
 from .wheels import add_in_tree_backend, make_checkout, repack_installed
 
-pytestmark = pytest.mark.slow
-
 
 def test_bundles_and_upgrade_paths(project: pytest.Pytester, plugin_cache: Path) -> None:
     result = run(project, plugin_cache, "--bundle", "all", "--upgrade-path", "all", "-v", "-rs")

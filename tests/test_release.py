@@ -87,7 +87,6 @@ def test_bundle_diff_and_export(provisioning: Path, capsys: pytest.CaptureFixtur
     assert "run `pytest-workspace lock lts-3.1` first" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 def test_bundle_publish_builds_a_meta_package_that_installs_exactly_the_bundle(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -282,7 +282,6 @@ def test_never_rules(tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixtur
     assert (work / "platform" / "pyproject.toml").is_file()
 
 
-@pytest.mark.slow
 def test_setup_validate_and_order(
     tmp_path: Path, remotes: Path, wheelhouse: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -390,7 +389,6 @@ def pytest_configure(config):
 """
 
 
-@pytest.mark.slow
 def test_pytest_swaps_in_the_siblings(
     pytester: pytest.Pytester, tmp_path: Path, remotes: Path, wheelhouse: Path, plugin_cache: Path
 ) -> None:

@@ -20,8 +20,6 @@ from pytest_workspace.plugin.wholesuite.testenv import PLUGIN_REQUIRES
 from .helpers import MATRIX
 from .wheels import add_in_tree_backend, build_wheel
 
-pytestmark = pytest.mark.slow
-
 # A checkout of pwt-platform (a component) whose tests import it and pwt-core, the
 # dependency the two bundles pin at different versions.
 PYPROJECT = """

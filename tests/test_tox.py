@@ -219,7 +219,6 @@ def _report(example: Path, env: str) -> dict[str, object]:
     return data
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("runner", ["uv-venv-runner", "virtualenv"])
 def test_tox_runs_bundles_and_upgrade_paths(
     runner: str, example: Path, tox_env: dict[str, str]
@@ -245,7 +244,6 @@ def test_tox_runs_bundles_and_upgrade_paths(
     assert "deselected" in result.stdout
 
 
-@pytest.mark.slow
 def test_tox_upgrade_env_that_runs_no_upgrade_test_fails(
     example: Path, tox_env: dict[str, str]
 ) -> None:
@@ -260,7 +258,6 @@ def test_tox_upgrade_env_that_runs_no_upgrade_test_fails(
     )
 
 
-@pytest.mark.slow
 def test_tox_driver_env_without_pytest_workspace(example: Path, tox_env: dict[str, str]) -> None:
     result = tox(
         example,
@@ -302,7 +299,6 @@ def test_the_checkout_is_swapped_into_the_bundle(bundle_env):
 """
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("runner", ["uv-venv-runner", "virtualenv"])
 def test_tox_install_mode_runs_a_suite_that_imports_the_components(
     runner: str,
@@ -369,7 +365,6 @@ def test_the_tox_envs_deps_and_settings_reach_the_bundle():
 """
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("pass_env", "set_env"), [("passenv", "setenv"), ("pass_env", "set_env")])
 def test_whole_suite_mode_gets_the_tox_envs_deps_and_settings(
     pass_env: str,
