@@ -135,6 +135,63 @@ def test_configuration_errors_name_file_key_value_and_expectation(tmp_path: Path
         load_config(start=tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("repo", "expected"),
+    [
+        ("--upload-pack=touch PLANTED", "a repository URL or path, not a git option"),
+        ("-c core.sshCommand=touch PLANTED", "a repository URL or path, not a git option"),
+        ("ext::sh -c touch% PLANTED", "a repository URL or path (git's transport::address"),
+        ("gopher://host/core", "a repository URL with one of the schemes https, http, ssh"),
+        (" ../core", "a repository URL or path without spaces around it"),
+    ],
+)
+def test_a_repo_that_is_no_repository_is_refused_before_git_sees_it(
+    tmp_path: Path, repo: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Went to `git clone` unchecked and without `--`: --upload-pack=... was a git option.
+    meta = tmp_path / "meta"
+    meta.mkdir()
+    git(meta, "init", "-q")
+    (meta / "workspace.toml").write_text(f'[[siblings]]\nname = "core"\nrepo = "{repo}"\n')
+    assert main(["workspace", "bootstrap", "--config", str(meta / "workspace.toml")]) == 2
+    err = capsys.readouterr().err
+    assert f"siblings[0].repo: expected {expected}" in err
+    assert "Traceback" not in err
+    assert not list(tmp_path.rglob("PLANTED")) and not (tmp_path / "core").exists()
+
+
+def test_a_ref_that_is_a_git_option_is_refused(tmp_path: Path, remotes: Path) -> None:
+    meta = meta_repo(tmp_path, remotes, ("core",))
+    argv = ["workspace", "bootstrap", "--config", str(meta / "workspace.toml")]
+    assert main([*argv, "--ref", "core=--upload-pack=touch PLANTED"]) == 2
+    assert not list(tmp_path.rglob("PLANTED")) and not (tmp_path / "work" / "core").exists()
+
+
+def test_git_gets_the_repository_after_the_options_end(tmp_path: Path) -> None:
+    # Even past the configuration's check, a value git reads as an option is refused.
+    from pytest_workspace.meta.git import GitError, clone
+
+    with pytest.raises(GitError, match="not a git option"):
+        clone("--upload-pack=touch PLANTED", tmp_path / "core")
+    assert not list(tmp_path.rglob("PLANTED"))
+
+
+def test_bootstrap_never_writes_through_a_link_it_did_not_create(
+    tmp_path: Path, remotes: Path
+) -> None:
+    # A link planted at .pytest-workspace/.gitignore: the file it pointed at lost its
+    # contents (bootstrap wrote "*" through it).
+    meta = meta_repo(tmp_path, remotes, ("core",))
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me\n")
+    (meta / ".pytest-workspace").mkdir()
+    (meta / ".pytest-workspace" / ".gitignore").symlink_to(victim)
+    assert main(["workspace", "bootstrap", "--config", str(meta / "workspace.toml")]) == 0
+    assert victim.read_text() == "keep me\n"
+    assert (meta / ".pytest-workspace" / ".gitignore").is_symlink()
+    assert json.loads((meta / ".pytest-workspace" / "siblings.json").read_text())["core"]
+
+
 def test_bootstrap_clones_only_the_missing_and_touches_nothing_else(
     tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -135,15 +135,34 @@ def _recorded(meta: MetaRepository) -> dict[str, str]:
 
 
 def _record(meta: MetaRepository, name: str, path: Path) -> None:
+    """Remember that we cloned ``name`` at ``path`` (``.pytest-workspace/siblings.json``).
+    Nothing is written through a link: a link planted at the directory, the record or
+    its ``.gitignore`` is left alone, and the record is replaced, never written into."""
+    import tempfile
+
     record = meta.root / RECORD
     if record.parent.is_symlink() or record.is_symlink():
         return
     data = _recorded(meta)
     data[name] = str(path)
     record.parent.mkdir(exist_ok=True)
-    # Like .pytest_cache: the directory ignores itself.
-    (record.parent / ".gitignore").write_text("*\n", encoding="utf-8")
-    record.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    # Like .pytest_cache: the directory ignores itself (created once, never rewritten).
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(record.parent / ".gitignore", flags, 0o644)
+    except FileExistsError:
+        pass  # ours from an earlier clone, or something we did not create: left as it is
+    else:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write("*\n")
+    handle, temporary = tempfile.mkstemp(dir=record.parent, prefix=".siblings.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        os.replace(temporary, record)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 # -- setup ------------------------------------------------------------------------------

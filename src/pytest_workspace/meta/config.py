@@ -115,6 +115,26 @@ def _text(file: Path, key: str, value: Any, *, optional: bool = False) -> str | 
     return value
 
 
+def _repo(file: Path, key: str, value: Any) -> str | None:
+    from .git import repository_problem
+
+    text = _text(file, key, value, optional=True)
+    problem = repository_problem(text) if text is not None else None
+    if problem:
+        raise _fail(file, key, value, problem)
+    return text
+
+
+def _ref(file: Path, key: str, value: Any) -> str | None:
+    from .git import ref_problem
+
+    text = _text(file, key, value, optional=True)
+    problem = ref_problem(text) if text is not None else None
+    if problem:
+        raise _fail(file, key, value, problem)
+    return text
+
+
 def _sibling(file: Path, index: int, entry: Mapping[str, Any]) -> Sibling:
     key = f"siblings[{index}]"
     unknown = sorted(set(entry) - _KEYS)
@@ -131,8 +151,8 @@ def _sibling(file: Path, index: int, entry: Mapping[str, Any]) -> Sibling:
     return Sibling(
         name=name,
         path=str(path),
-        repo=_text(file, f"{key}.repo", entry.get("repo"), optional=True),
-        ref=_text(file, f"{key}.ref", entry.get("ref"), optional=True),
+        repo=_repo(file, f"{key}.repo", entry.get("repo")),
+        ref=_ref(file, f"{key}.ref", entry.get("ref")),
         component=_text(file, f"{key}.component", entry.get("component"), optional=True),
         extras=tuple(extras),
     )
@@ -159,6 +179,11 @@ def parse_refs(items: Iterable[str], option: str = "--ref") -> dict[str, str]:
             name, sep, branch = part.partition("=")
             if not sep or not name or not branch:
                 raise WorkspaceError(f"{option} {part!r}: expected NAME=BRANCH")
+            from .git import ref_problem
+
+            problem = ref_problem(branch)
+            if problem:
+                raise WorkspaceError(f"{option} {part!r}: expected {problem}")
             refs[name] = branch
     return refs
 
@@ -192,7 +217,7 @@ def load_config(file: Path | None = None, *, start: Path | None = None) -> MetaR
             name=old.name,
             path=str(_text(local, f"{key}.path", entry.get("path", old.path))),
             repo=old.repo,
-            ref=_text(local, f"{key}.ref", entry.get("ref", old.ref), optional=True),
+            ref=_ref(local, f"{key}.ref", entry.get("ref", old.ref)),
             component=old.component,
             extras=old.extras,
         )

@@ -16,7 +16,44 @@ from pathlib import Path
 
 from ..errors import WorkspaceError
 
-__all__ = ["Checkout", "GitError", "clone", "fast_forward", "inspect"]
+__all__ = [
+    "Checkout",
+    "GitError",
+    "clone",
+    "fast_forward",
+    "inspect",
+    "ref_problem",
+    "repository_problem",
+]
+
+#: the URL schemes a sibling's ``repo`` may use (git's ``ext::`` and other
+#: ``transport::address`` forms run commands, and are refused with anything else)
+SCHEMES = ("https", "http", "ssh", "git", "file")
+
+
+def repository_problem(repo: str) -> str | None:
+    """Why ``repo`` is not a repository URL or path git may be given (None: it is)."""
+    import re
+
+    if repo != repo.strip() or any(ord(char) < 32 or char == "\x7f" for char in repo):
+        return "a repository URL or path without spaces around it or control characters"
+    if repo.startswith("-"):
+        return "a repository URL or path, not a git option"
+    if "::" in repo:
+        return "a repository URL or path (git's transport::address form is not allowed)"
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", repo)
+    if scheme and scheme.group(1).lower() not in SCHEMES:
+        return f"a repository URL with one of the schemes {', '.join(SCHEMES)}"
+    return None
+
+
+def ref_problem(ref: str) -> str | None:
+    """Why ``ref`` is not a branch or tag name git may be given (None: it is)."""
+    if not ref or ref.startswith("-") or any(ord(c) <= 32 or c in "~^:?*[\\\x7f" for c in ref):
+        return "a branch or tag name (no leading '-', spaces, control characters or ~^:?*[\\)"
+    if ".." in ref or ref.endswith((".", "/", ".lock")) or ref.startswith("/") or "@{" in ref:
+        return "a branch or tag name as git allows them (git check-ref-format)"
+    return None
 
 
 class GitError(WorkspaceError):
@@ -88,11 +125,16 @@ def inspect(path: Path) -> Checkout:
 
 
 def clone(repo: str, path: Path, ref: str | None = None) -> None:
-    """Clone into ``path``, which must not exist (git refuses a non-empty one anyway)."""
+    """Clone into ``path``, which must not exist (git refuses a non-empty one anyway).
+    ``repo`` and ``ref`` were checked (:func:`repository_problem`, :func:`ref_problem`);
+    ``--`` keeps them arguments whatever they say."""
+    for problem in (repository_problem(repo), ref_problem(ref) if ref else None):
+        if problem:
+            raise GitError(f"refusing to clone {repo!r}: expected {problem}")
     args = ["clone", "--quiet"]
     if ref:
-        args += ["--branch", ref]
-    _git([*args, repo, str(path)], path.parent)
+        args.append(f"--branch={ref}")
+    _git([*args, "--", repo, str(path)], path.parent)
 
 
 def fast_forward(path: Path) -> str:
