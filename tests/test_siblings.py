@@ -157,14 +157,16 @@ def test_a_repo_that_is_no_repository_is_refused_before_git_sees_it(
     err = capsys.readouterr().err
     assert f"siblings[0].repo: expected {expected}" in err
     assert "Traceback" not in err
-    assert not list(tmp_path.rglob("PLANTED")) and not (tmp_path / "core").exists()
+    assert not list(tmp_path.rglob("PLANTED"))
+    assert not (tmp_path / "core").exists()
 
 
 def test_a_ref_that_is_a_git_option_is_refused(tmp_path: Path, remotes: Path) -> None:
     meta = meta_repo(tmp_path, remotes, ("core",))
     argv = ["workspace", "bootstrap", "--config", str(meta / "workspace.toml")]
     assert main([*argv, "--ref", "core=--upload-pack=touch PLANTED"]) == 2
-    assert not list(tmp_path.rglob("PLANTED")) and not (tmp_path / "work" / "core").exists()
+    assert not list(tmp_path.rglob("PLANTED"))
+    assert not (tmp_path / "work" / "core").exists()
 
 
 def test_git_gets_the_repository_after_the_options_end(tmp_path: Path) -> None:
