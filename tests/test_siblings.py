@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -241,6 +242,52 @@ def test_bootstrap_update_fast_forwards_a_clean_tracking_checkout(
     assert main(["workspace", "bootstrap", "--update", "--config", config]) == 0
     assert "core             updated: main: " in capsys.readouterr().out
     assert (meta.parent / "core" / "NEWS").read_text() == "news\n"
+
+
+def test_each_sibling_gets_its_own_result_and_the_exit_code_sums_them_up(
+    tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One git failure stopped all of bootstrap, and nothing said what was already done.
+    meta = meta_repo(tmp_path, remotes, ("core", "platform", "plugin"))
+    config = str(meta / "workspace.toml")
+    assert main(["workspace", "bootstrap", "--config", config, "--ref", "core=no-such"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].startswith("core             failed: git clone")
+    assert "no-such" in lines[0]
+    assert lines[1].startswith("platform         cloned: ")
+    assert lines[2].startswith("plugin           cloned: ")
+    assert captured.err == "failed: core\n"
+    # Upstream force-pushed: "not possible to fast-forward" is that sibling's skip.
+    assert main(["workspace", "bootstrap", "--config", config]) == 0
+    git(remotes / "platform", "commit", "-q", "--amend", "-m", "rewritten")
+    (remotes / "plugin").rename(tmp_path / "plugin-gone")  # unreachable
+    capsys.readouterr()
+    assert main(["workspace", "bootstrap", "--update", "--config", config]) == 1
+    out = capsys.readouterr().out
+    assert "core             updated: main: up to date" in out
+    assert "platform         skipped: diverged from origin/main; not fast-forwarded" in out
+    assert "plugin           failed: git fetch" in out
+
+
+def test_a_bootstrap_waits_for_the_one_running_in_its_meta_repository(
+    tmp_path: Path, remotes: Path
+) -> None:
+    # Three at once gave a raw "git clone ... already exists" (exit 2) and wrong states;
+    # two setups at once, a traceback. One at a time per meta-repository now.
+    from pytest_workspace.meta.actions import serialised
+
+    meta = meta_repo(tmp_path, remotes, ("core", "platform"))
+    argv = [sys.executable, "-m", "pytest_workspace", "workspace", "bootstrap"]
+    argv += ["--config", str(meta / "workspace.toml")]
+    with serialised(load_config(meta / "workspace.toml")):
+        run = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert run.stderr is not None
+        assert run.stderr.readline() == f"waiting for another bootstrap in {meta}\n"
+        assert not (tmp_path / "work" / "core").exists()
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 0, err
+    assert [line.split()[1] for line in out.splitlines()] == ["cloned:", "cloned:"]
 
 
 def test_refs_for_ci_jobs_and_relative_repos(

@@ -123,7 +123,7 @@ class Installer(ABC):
         if not (requirements or editables or paths or options):
             return
         argv = self.install_argv(python, _checked(requirements), index, editables, paths, options)
-        self._run(argv)
+        self.run(argv)
 
     @abstractmethod
     def uninstall_command(self, python: Path) -> list[str]:
@@ -132,10 +132,12 @@ class Installer(ABC):
     def uninstall(self, python: Path, distributions: Sequence[str]) -> None:
         """Remove ``distributions`` (already validated names) from the env of ``python``."""
         if distributions:
-            self._run([*self.uninstall_command(python), *distributions])
+            self.run([*self.uninstall_command(python), *distributions])
 
     @staticmethod
-    def _run(argv: Sequence[str], env: Mapping[str, str] | None = None) -> None:
+    def run(argv: Sequence[str], env: Mapping[str, str] | None = None) -> None:
+        """Run one of this backend's commands (from :meth:`install_command` and the
+        like); a non-zero exit raises :class:`InstallFailed` with the output."""
         environ = dict(os.environ if env is None else env)
         # An outer venv must not redirect where an installer writes.
         environ.pop("VIRTUAL_ENV", None)
@@ -216,7 +218,7 @@ class UvInstaller(Installer):
         return out.split()[1] if len(out.split()) > 1 else "unknown"
 
     def create(self, path: Path, python: Interpreter) -> None:
-        self._run(
+        self.run(
             [
                 self.binary,
                 "venv",
@@ -256,7 +258,7 @@ class PipInstaller(Installer):
         return f"virtualenv {importlib.metadata.version('virtualenv')}"
 
     def create(self, path: Path, python: Interpreter) -> None:
-        self._run(
+        self.run(
             [
                 sys.executable,
                 "-m",

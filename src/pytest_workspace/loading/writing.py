@@ -15,19 +15,20 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidMatrixError, WorkspaceError
 
-__all__ = ["add_bundle"]
+__all__ = ["add_bundle", "directory_lock"]
 
 
 @contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
+def directory_lock(directory: Path, waiting: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold an exclusive lock on ``directory`` (POSIX ``flock`` on the directory itself:
-    nothing is created beside the user's file)."""
+    nothing is created in the user's directory); ``waiting`` is called once when another
+    process holds it."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: writers are not serialised
@@ -35,7 +36,12 @@ def _locked(directory: Path) -> Iterator[None]:
         return
     descriptor = os.open(directory, os.O_RDONLY)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
     finally:
         os.close(descriptor)
@@ -64,7 +70,7 @@ def add_bundle(
             f"{path}: the file is read-only (mode {stat.S_IMODE(info.st_mode):o}); "
             "make it writable to add a bundle"
         )
-    with _locked(target.parent):
+    with directory_lock(target.parent):
         old = target.read_bytes()  # as it is now: another writer may have added a bundle
         document = tomlkit.parse(old.decode("utf-8"))
         bundles = document.get("bundles")

@@ -9,10 +9,11 @@ is written through a symlink (a symlinked sibling is only installed from).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..envs.install import InstallPlan
 
-__all__ = ["Step", "bootstrap", "setup", "validate", "verify_editables"]
+__all__ = ["Step", "bootstrap", "serialised", "setup", "validate", "verify_editables"]
 
 #: what bootstrap cloned, so a sibling dropped from the configuration can be reported
 RECORD = Path(".pytest-workspace") / "siblings.json"
@@ -43,6 +44,22 @@ class Step:
 
     def __str__(self) -> str:
         return f"{self.name:<16} {self.action}" + (f": {self.detail}" if self.detail else "")
+
+
+@contextlib.contextmanager
+def serialised(meta: MetaRepository, waiting: str = "") -> Iterator[None]:
+    """One bootstrap or setup at a time per meta-repository (three at once cloned into
+    each other's directories; two setups raced one env): a lock on its root directory,
+    after a line on stderr when another process holds it."""
+    import sys
+
+    from ..loading.writing import directory_lock
+
+    def say() -> None:
+        print(f"waiting for another {waiting or 'command'} in {meta.root}", file=sys.stderr)
+
+    with directory_lock(meta.root, say):
+        yield
 
 
 # -- bootstrap ----------------------------------------------------------------------------
@@ -72,58 +89,69 @@ def bootstrap(
     *,
     update: bool = False,
     refs: Mapping[str, str] | None = None,
-) -> list[Step]:
+) -> Iterator[Step]:
     """Clone the missing siblings; report (and with ``update`` fast-forward, when safe)
-    the present ones; report recorded clones that the configuration no longer lists."""
-    from . import git as _git
+    the present ones; report recorded clones that the configuration no longer lists.
 
+    One step per sibling, as it happens: a git failure is that sibling's ``failed`` step
+    (an unreachable remote, a ``--ref`` one repository lacks), never the end of the rest.
+    """
     refs = dict(refs or {})
     unknown = sorted(set(refs) - {s.name for s in meta.siblings})
     if unknown:
         meta.sibling(unknown[0])  # raises, naming the known siblings
-    steps: list[Step] = []
     for state in inspect(meta):
-        sibling = state.sibling
-        name = sibling.name
-        if not state.present:
-            if state.problem:
-                steps.append(Step(name, "refused", state.problem))
-            elif sibling.repo is None:
-                steps.append(Step(name, "missing", "no repo to clone from"))
-            elif os.path.lexists(state.path):
-                steps.append(Step(name, "refused", f"{state.path} exists; not touching it"))
-            else:
-                ref = refs.get(name, sibling.ref)
-                state.path.parent.mkdir(parents=True, exist_ok=True)
-                remote = meta.remote(sibling)
-                assert remote is not None
-                _git.clone(remote, state.path, ref)
-                _record(meta, name, state.path)
-                steps.append(Step(name, "cloned", f"{remote} into {state.path}"))
-            continue
-        where = f" ({state.branch or 'detached'} {state.commit})" if state.commit else ""
-        if name in refs and state.branch != refs[name]:
-            steps.append(Step(name, "skipped", f"exists; --ref applies to fresh clones{where}"))
-            continue
-        if not update:
-            reason = state.problem or (
-                f"its origin is not {sibling.repo}" if state.remote_matches is False else ""
-            )
-            steps.append(Step(name, "present", reason or f"left as it is{where}"))
-            continue
-        refused = _refusal(state)
-        if refused is not None:
-            steps.append(Step(name, "skipped", refused))
-            continue
-        before = state.commit
-        after = _git.fast_forward(state.path)
-        change = "up to date" if after == before else f"{before} -> {after}"
-        steps.append(Step(name, "updated", f"{state.branch}: {change}"))
+        yield _bootstrap_one(meta, state, update, refs)
     listed = {meta.location(s) for s in meta.siblings}
     for name, path in _recorded(meta).items():
         if Path(path) not in listed and os.path.lexists(path):
-            steps.append(Step(name, "not listed", f"{path} is no longer configured; left in place"))
-    return steps
+            yield Step(name, "not listed", f"{path} is no longer configured; left in place")
+
+
+def _bootstrap_one(
+    meta: MetaRepository, state: SiblingState, update: bool, refs: Mapping[str, str]
+) -> Step:
+    from . import git as _git
+
+    sibling = state.sibling
+    name = sibling.name
+    if not state.present:
+        if state.problem:
+            return Step(name, "refused", state.problem)
+        if sibling.repo is None:
+            return Step(name, "missing", "no repo to clone from")
+        if os.path.lexists(state.path):
+            return Step(name, "refused", f"{state.path} exists; not touching it")
+        ref = refs.get(name, sibling.ref)
+        state.path.parent.mkdir(parents=True, exist_ok=True)
+        remote = meta.remote(sibling)
+        assert remote is not None
+        try:
+            _git.clone(remote, state.path, ref)
+        except _git.GitError as error:
+            return Step(name, "failed", str(error))
+        _record(meta, name, state.path)
+        return Step(name, "cloned", f"{remote} into {state.path}")
+    where = f" ({state.branch or 'detached'} {state.commit})" if state.commit else ""
+    if name in refs and state.branch != refs[name]:
+        return Step(name, "skipped", f"exists; --ref applies to fresh clones{where}")
+    if not update:
+        reason = state.problem or (
+            f"its origin is not {sibling.repo}" if state.remote_matches is False else ""
+        )
+        return Step(name, "present", reason or f"left as it is{where}")
+    refused = _refusal(state)
+    if refused is not None:
+        return Step(name, "skipped", refused)
+    before = state.commit
+    try:
+        after = _git.fast_forward(state.path)
+    except _git.Diverged:
+        return Step(name, "skipped", f"diverged from {state.upstream}; not fast-forwarded")
+    except _git.GitError as error:
+        return Step(name, "failed", str(error))
+    change = "up to date" if after == before else f"{before} -> {after}"
+    return Step(name, "updated", f"{state.branch}: {change}")
 
 
 def _recorded(meta: MetaRepository) -> dict[str, str]:
@@ -214,7 +242,10 @@ def setup(
     backend = get_installer(installer)
     steps: list[Step] = []
     if not venv.exists():
-        backend.create(venv, find_interpreter())
+        try:
+            backend.create(venv, find_interpreter())
+        except InstallFailed as failure:
+            raise WorkspaceError(f"cannot create {venv}: {failure}") from None
         steps.append(Step("env", "created", str(venv)))
     elif not (venv / "pyvenv.cfg").is_file():
         raise WorkspaceError(f"{venv} exists and is not a virtual environment; not touching it")
@@ -229,7 +260,7 @@ def setup(
             file = others.pin_constraints(venv / "pytest-workspace-constraints.txt")
             argv += ["--constraint", str(file)]
     try:
-        backend._run(argv)
+        backend.run(argv)
     except InstallFailed as failure:
         lines = [line for line in failure.output.splitlines() if line.strip()]
         cause = lines[-1].strip() if lines else f"exit code {failure.returncode}"

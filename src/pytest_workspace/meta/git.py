@@ -18,6 +18,7 @@ from ..errors import WorkspaceError
 
 __all__ = [
     "Checkout",
+    "Diverged",
     "GitError",
     "clone",
     "fast_forward",
@@ -137,10 +138,24 @@ def clone(repo: str, path: Path, ref: str | None = None) -> None:
     _git([*args, "--", repo, str(path)], path.parent)
 
 
+class Diverged(GitError):
+    """The branch is not behind its upstream (local commits, or a force-pushed upstream)."""
+
+
 def fast_forward(path: Path) -> str:
-    """Fetch and fast-forward the current branch to its upstream; the new short commit."""
+    """Fetch and fast-forward the current branch to its upstream; the new short commit.
+    :class:`Diverged` when the upstream does not contain HEAD (nothing is changed)."""
     real = path.resolve()
     _git(["fetch", "--quiet"], real)
+    ancestor = subprocess.run(
+        ["git", "merge-base", "--is-ancestor", "HEAD", "@{upstream}"],
+        cwd=real,
+        capture_output=True,
+        env=_environ(),
+        check=False,
+    )
+    if ancestor.returncode == 1:
+        raise Diverged(f"{real}: HEAD is not contained in its upstream")
     _git(["merge", "--ff-only", "--quiet", "@{upstream}"], real)
     return _git(["rev-parse", "--short", "HEAD"], real)
 

@@ -152,14 +152,21 @@ def status(args: argparse.Namespace) -> int:
 
 
 def bootstrap(args: argparse.Namespace) -> int:
-    from ...meta.actions import bootstrap
+    from ...meta.actions import bootstrap, serialised
     from ...meta.config import parse_refs
     from ...meta.state import inspect
 
     meta, _ = _meta(args)
-    for step in bootstrap(meta, update=args.update, refs=parse_refs(args.ref)):
-        print(step)
+    failed = []
+    with serialised(meta, "bootstrap"):
+        for step in bootstrap(meta, update=args.update, refs=parse_refs(args.ref)):
+            print(step, flush=True)
+            if step.action == "failed":
+                failed.append(step.name)
     dirty = [s.sibling.name for s in inspect(meta) if s.dirty]
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return FINDINGS
     if args.fail_if_dirty and dirty:
         print(f"dirty siblings: {', '.join(dirty)}", file=sys.stderr)
         return FINDINGS
@@ -178,14 +185,15 @@ def setup(args: argparse.Namespace) -> int:
         index = core.settings.index.over(matrix.index) if matrix else core.settings.index
         index_args = PipInstaller.index_args(index)  # uv and pip spell these alike
     venv = args.venv or meta.root / ".venv"
-    steps = actions.setup(
-        meta,
-        venv,
-        plan=plan,
-        index_args=index_args,
-        installer=args.installer,
-        allow_missing=args.allow_missing,
-    )
+    with actions.serialised(meta, "setup"):
+        steps = actions.setup(
+            meta,
+            venv,
+            plan=plan,
+            index_args=index_args,
+            installer=args.installer,
+            allow_missing=args.allow_missing,
+        )
     for step in steps:
         print(step)
     print(venv)
