@@ -37,7 +37,9 @@ def tests(session: nox.Session) -> None:
     """The test suite (real uv and pip, self-built wheels, offline), 2 xdist workers."""
     session.install("-e", ".[test]", "pip")
     # The one wheel the suite cannot build itself; fetched here, the tests stay offline.
-    oldest = Path(session.create_tmp()) / "oldest-pytest"
+    # Not session.create_tmp(): it points TMPDIR into this repository, where every
+    # pytester project would find our pyproject.toml as its rootdir's configuration.
+    oldest = Path(session.cache_dir) / "oldest-pytest"
     session.run(
         "python",
         "-m",

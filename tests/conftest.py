@@ -21,6 +21,7 @@ PROVISIONING = DATA / "provisioning-versions.toml"
 
 
 _UNIT = Path(__file__).parent / "unit"
+_REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -79,6 +80,10 @@ _INSTALLER_VARIABLES = (
 @pytest.fixture(scope="session", autouse=True)
 def hermetic_installers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """No index, no user pip.conf, a private uv cache: the suite runs with no network."""
+    base = tmp_path_factory.getbasetemp().resolve()
+    if _REPOSITORY in base.parents:
+        # Every pytester project there would take our pyproject.toml as its configuration.
+        pytest.exit(f"the temporary directory {base} is inside {_REPOSITORY}: set TMPDIR")
     with pytest.MonkeyPatch.context() as patch:
         for name in _INSTALLER_VARIABLES:
             patch.delenv(name, raising=False)
