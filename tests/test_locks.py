@@ -215,3 +215,90 @@ def test_a_checkout_swapped_into_a_locked_bundle(
     capsys.readouterr()
     installed = env(locked, capsys, "--source", f"core={checkout}")
     assert installed == {"pwt_core": "1.5.0.dev0", "pwt_platform": "1.0.0"}
+
+
+def test_bundles_whose_lock_files_collide(locked: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # PEP 751 allows no dot in a lock's name, so x.1 and x_1 both map to pylock.x_1.toml.
+    matrix_file = locked / "versions.toml"
+    matrix_file.write_text(
+        MATRIX + '[bundles."x.1"]\nplatform = "1.1.0"\n[bundles.x_1]\nplatform = "1.0.0"\n'
+    )
+    matrix = ["--matrix", str(matrix_file)]
+    assert main(["check", *matrix]) == 1
+    assert "bundles 'x.1' and 'x_1' share the lock file pylock.x_1.toml" in (
+        capsys.readouterr().out
+    )
+    assert main(["lock", "x.1", *matrix, "--offline"]) == 0
+    capsys.readouterr()
+    # The lock says whom it is for: x_1 neither installs x.1's pins nor overwrites it.
+    argv = ["env", "x_1", *matrix, "--offline", "--cache", str(locked / "cache")]
+    assert main(argv) == 2
+    lock = locked / "locks" / "pylock.x_1.toml"
+    assert f"{lock}: this lock is for bundle 'x.1', not 'x_1'" in capsys.readouterr().err
+    assert main(["lock", "x_1", *matrix, "--offline"]) == 2
+    assert "is the lock of bundle 'x.1'; bundle 'x_1' maps to the same file name" in (
+        capsys.readouterr().err
+    )
+    assert main(["bundle", "export", "x_1", "--format", "pylock", *matrix]) == 2
+    assert "this lock is for bundle 'x.1'" in capsys.readouterr().err
+
+
+HOSTILE_LOCKS = {
+    "packages-a-table": ("packages = {a = 1}\n", "packages: expected an array of tables"),
+    "packages-strings": ('packages = ["a", "b"]\n', "packages[0]: expected a table"),
+    "wheels-strings": (
+        '[[packages]]\nname = "a"\nversion = "1"\nwheels = ["a.whl"]\n',
+        "packages[0].wheels[0]: expected a table",
+    ),
+    "no-version": ('[[packages]]\nname = "a"\n', "packages[0].version: expected a string"),
+    "deep": ("x = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    "not-utf-8": ("\udcff", "not UTF-8 (byte 0)"),
+}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check"],
+        ["env", "b-1.0"],
+        ["env", "b-1.0", "--installer", "pip"],
+        ["bundle", "export", "b-1.0", "--format", "pylock"],
+    ],
+    ids=["check", "env", "env-pip", "export"],
+)
+@pytest.mark.parametrize("content", list(HOSTILE_LOCKS), ids=list(HOSTILE_LOCKS))
+def test_a_hostile_lock_is_one_line(
+    locked: Path, capsys: pytest.CaptureFixture[str], command: list[str], content: str
+) -> None:
+    text, expected = HOSTILE_LOCKS[content]
+    lock = locked / "locks" / "pylock.b-1_0.toml"
+    lock.parent.mkdir()
+    lock.write_bytes(text.encode("utf-8", "surrogateescape"))
+    argv = [*command, "--matrix", str(locked / "versions.toml")]
+    if command[0] == "env":
+        argv += ["--offline", "--cache", str(locked / "cache")]
+    code = main(argv)
+    captured = capsys.readouterr()
+    said = captured.out if command == ["check"] else captured.err
+    assert code == (1 if command == ["check"] else 2)
+    assert f"{lock}: " in said
+    assert expected in said
+    assert "Traceback" not in captured.out + captured.err
+    assert not (locked / "cache").exists() or not any((locked / "cache").glob("envs/*/bin"))
+
+
+def test_a_bundle_name_too_long_for_a_file_name(
+    locked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = "b" * 5000
+    matrix_file = locked / "versions.toml"
+    assert main(["bundle", "new", name, "platform=1.0.0", "--matrix", str(matrix_file)]) == 2
+    assert "at most 100 characters" in capsys.readouterr().err
+    assert name not in matrix_file.read_text()
+    matrix_file.write_text(MATRIX + f'[bundles.{name}]\nplatform = "1.0.0"\n')
+    assert main(["check", "--matrix", str(matrix_file)]) == 2
+    said = capsys.readouterr().out
+    assert "at most 100 characters" in said
+    assert len(said) < 400  # the name is shown shortened, not 5,000 characters of it
+    assert main(["lock", "all", "--matrix", str(matrix_file), "--offline"]) == 2
+    assert "at most 100 characters" in capsys.readouterr().err

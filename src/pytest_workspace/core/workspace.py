@@ -311,7 +311,7 @@ class Workspace:
             return None
         from ..envs.pylock import read_lock
 
-        lock = read_lock(self.matrix.lock_file(bundle.name))
+        lock = read_lock(self.matrix.lock_file(bundle.name), bundle.name)
         if lock is not None:
             stale = lock.stale(bundle)
             if stale:

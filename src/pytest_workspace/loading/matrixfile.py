@@ -31,6 +31,7 @@ from ..model.matrix import (
     UpgradePath,
 )
 from ..model.names import NAME
+from ..model.names import shown as shown_name
 from ..model.ranges import parse_range, parse_version, render
 from .index import load_index, load_publish
 from .toml import flatten, read_toml
@@ -151,7 +152,11 @@ class _Loader:
         for name, value in table.items():
             key = f"components.{name}"
             if not NAME.match(name):
-                self.error(key, f"expected a component name (letters, digits, . _ -), got {name!r}")
+                self.error(
+                    f"components.{shown_name(name)}",
+                    "expected a component name (letters, digits, . _ -; at most 100 "
+                    f"characters), got {shown_name(name)}",
+                )
                 continue
             if not isinstance(value, dict):
                 self.error(key, f"expected a table with 'package', got {kind_of(value)}")
@@ -184,8 +189,9 @@ class _Loader:
             key = f"compatibility.{component}"
             if not NAME.match(component):
                 self.error(
-                    f"compatibility.{component!r}",
-                    f"expected a component name (letters, digits, . _ -), got {component!r}",
+                    f"compatibility.{shown_name(component)}",
+                    "expected a component name (letters, digits, . _ -; at most 100 "
+                    f"characters), got {shown_name(component)}",
                     file,
                 )
                 continue
@@ -229,9 +235,9 @@ class _Loader:
                 continue
             if not NAME.match(name.removeprefix("min-")):
                 self.error(
-                    f"{key}.{name!r}",
-                    "expected a component name, or min-<component> (letters, digits, . _ -), "
-                    f"got {name!r}",
+                    f"{key}.{shown_name(name)}",
+                    "expected a component name, or min-<component> (letters, digits, . _ -; "
+                    f"at most 100 characters), got {shown_name(name)}",
                     file,
                 )
                 continue
@@ -264,10 +270,11 @@ class _Loader:
         for name, value, dotted in flatten(table):
             key = f"bundles.{name}"
             if not NAME.match(name) or name == "all":
-                shown = "'all' (it selects every bundle)" if name == "all" else repr(name)
+                shown = "'all' (it selects every bundle)" if name == "all" else shown_name(name)
                 self.error(
-                    f"bundles.{name!r}" if not NAME.match(name) else key,
-                    f"expected a bundle name (letters, digits, . _ -), got {shown}",
+                    f"bundles.{shown_name(name)}" if not NAME.match(name) else key,
+                    "expected a bundle name (letters, digits, . _ -; at most 100 characters), "
+                    f"got {shown}",
                 )
                 self.broken.add(name)
                 continue

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import SelectionError
 from ..model.matrix import Bundle, Component, Endpoint, Matrix, Pin, UpgradePath
-from ..model.names import NAME, normalize
+from ..model.names import NAME, normalize, shown
 from ..model.ranges import parse_version
 
 __all__ = [
@@ -86,7 +86,7 @@ def make_endpoint(
         if not NAME.match(name):
             raise ValueError(
                 f'expected "component@version" with a component name (letters, digits, '
-                f". _ -), got {item.strip()!r}"
+                f". _ -; at most 100 characters), got {shown(item.strip())}"
             )
         component = components.get(name) or Component(name, name)
         if component.family:

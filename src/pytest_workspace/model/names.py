@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NAME", "normalize"]
+__all__ = ["NAME", "NAME_LIMIT", "normalize", "shown"]
 
 _SEPARATORS = re.compile(r"[-_.]+")
-#: a valid distribution (and component) name, PEP 508
-NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+#: names become file names (``pylock.<bundle>.toml``), tox env names and CI job names:
+#: bounded where they are read, far below any file system's limit
+NAME_LIMIT = 100
+#: a valid distribution (and component, bundle, sibling) name, PEP 508, bounded
+NAME = re.compile(rf"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]{{0,{NAME_LIMIT - 2}}}[A-Z0-9])$", re.IGNORECASE)
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for a message, cut short when it is long (a 5000-character name
+    is named by its start and length)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}... ({len(str(value))} characters)"
 
 
 def normalize(name: str) -> str:

@@ -55,10 +55,13 @@ def new_bundle(
     """
     from ..loading.writing import add_bundle
     from ..model.matrix import versions
-    from ..model.names import NAME
+    from ..model.names import NAME, NAME_LIMIT, shown
 
     if not NAME.match(name):
-        raise SelectionError(f"bundle name: expected letters, digits, '.', '_', '-', got {name!r}")
+        raise SelectionError(
+            f"bundle name: expected letters, digits, '.', '_', '-' (at most {NAME_LIMIT} "
+            f"characters), got {shown(name)}"
+        )
     if name in matrix.bundles:
         raise SelectionError(f"bundle {name!r} already exists in {matrix.path}")
     from ..model.validity import check_pins

@@ -30,6 +30,9 @@ def export(bundle: Bundle, fmt: str, lock: Path | None = None) -> str:
                 f"bundle {bundle.name!r} has no lock file{where}; "
                 f"run `pytest-workspace lock {bundle.name}` first"
             )
+        from ..envs.pylock import read_lock
+
+        read_lock(lock, bundle.name)  # a lock for another bundle, or not a lock: one line
         return lock.read_text(encoding="utf-8").rstrip("\n")
     else:
         raise SelectionError(f"expected one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..envs.pylock import Lock, read_lock
+from ..envs.pylock import TOOL, Lock, read_lock
 from ..errors import WorkspaceError
 
 if TYPE_CHECKING:
@@ -44,6 +44,15 @@ def lock_bundle(
         raise WorkspaceError("`pytest-workspace lock` needs uv: pip install 'pytest-workspace[uv]'")
 
     path = matrix.lock_file(bundle.name)
+    try:
+        existing = read_lock(path)
+    except WorkspaceError:
+        existing = None  # a broken lock is what a re-lock is for
+    if existing is not None and existing.bundle not in (None, bundle.name):
+        raise WorkspaceError(
+            f"{path} is the lock of bundle {existing.bundle!r}; bundle {bundle.name!r} maps to "
+            "the same file name (a dot is written _): rename one of them"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     before = path.read_bytes() if path.is_file() else None
     with tempfile.TemporaryDirectory() as scratch:
@@ -66,9 +75,13 @@ def lock_bundle(
         f"# pytest-workspace lock {bundle.name}: {', '.join(p.requirement for p in bundle.pins)}\n"
         "# Re-run `pytest-workspace lock` to refresh; `--upgrade` takes newer dependencies.\n"
     )
-    text = header + _relative_paths(path.read_text(encoding="utf-8"), path.parent)
+    # PEP 751's [tool] table says which bundle the lock is for: a lock is refused for
+    # any other (x.1 and x_1 share a file name).
+    tool = f'\n[tool.{TOOL}]\nbundle = "{bundle.name}"\n'
+    body = _relative_paths(path.read_text(encoding="utf-8"), path.parent).rstrip("\n")
+    text = header + body + "\n" + tool
     path.write_text(text, encoding="utf-8")
-    lock = read_lock(path)
+    lock = read_lock(path, bundle.name)
     assert lock is not None
     return lock, text.encode() != before
 

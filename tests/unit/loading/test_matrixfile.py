@@ -325,8 +325,11 @@ def test_loader_raises_only_project_errors(
     assert problem  # a message, never empty; any other exception fails the test
 
 
-BUNDLE_NAME = "expected a bundle name (letters, digits, . _ -), got"
-CLAUSE_NAME = "expected a component name, or min-<component> (letters, digits, . _ -), got"
+BUNDLE_NAME = "expected a bundle name (letters, digits, . _ -; at most 100 characters), got"
+CLAUSE_NAME = (
+    "expected a component name, or min-<component> "
+    "(letters, digits, . _ -; at most 100 characters), got"
+)
 NAMES = [
     ('[bundles."bad\\nname"]\ncore = "1.0"\n', f"bundles.'bad\\nname': {BUNDLE_NAME} 'bad\\nname'"),
     (
@@ -369,7 +372,7 @@ def test_bad_upgrade_endpoints_are_rejected(endpoint: str, write_matrix: WriteMa
     path = write_matrix(f'[bundles.b]\ncore = "1.0"\n[[upgrades]]\nfrom = "b"\nto = "{endpoint}"\n')
     assert errors_of(path) == [
         f'{path}: upgrades[0].to: expected "component@version" with a component name '
-        f"(letters, digits, . _ -), got {endpoint!r}"
+        f"(letters, digits, . _ -; at most 100 characters), got {endpoint!r}"
     ]
 
 
