@@ -39,7 +39,7 @@ def tests(session: nox.Session) -> None:
     # The one wheel the suite cannot build itself; fetched here, the tests stay offline.
     # Not session.create_tmp(): it points TMPDIR into this repository, where every
     # pytester project would find our pyproject.toml as its rootdir's configuration.
-    oldest = Path(session.cache_dir) / "oldest-pytest"
+    oldest = Path(session.cache_dir).resolve() / "oldest-pytest"
     session.run(
         "python",
         "-m",
