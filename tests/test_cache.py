@@ -693,7 +693,10 @@ def test_the_manifest_table_is_the_manifest_class() -> None:
     assert [field.name.replace("_", "-") for field in fields] == list(FIELDS)
     for field in fields:
         kind, default = FIELDS[field.name.replace("_", "-")]
-        assert default == (... if field.default is dataclasses.MISSING else field.default)
+        if field.default_factory is not dataclasses.MISSING:
+            assert default == field.default_factory()
+        else:
+            assert default == (... if field.default is dataclasses.MISSING else field.default)
         first = kind[0] if isinstance(kind, tuple) else kind
         assert field.type.split(" | ")[0].split("[")[0] == first.__name__
 

@@ -91,7 +91,8 @@ def test_a_repeated_hit_is_answered_without_loading_the_matrix(
     subprocess.run(["rm", "-r", str(listed)], check=True)
     repaired, said, loaded = cli.env(project, "b", "--offline")
     assert (repaired, loaded) == (newer, True)
-    assert said.startswith("built env b")
+    assert said.startswith("rebuilt env b")
+    assert "it had changed since its build" in said
     assert manifest.is_file()
 
 
@@ -162,3 +163,61 @@ def test_prune_forgets_the_records(cli: Cli, tmp_path: Path, wheelhouse: Path) -
     again, said, loaded = cli.env(project, "b", "--offline")
     assert (again, loaded) == (first, True)
     assert said.startswith("built env b")
+
+
+@pytest.mark.parametrize("change", ["delete", "add", "rename"])
+def test_a_changed_env_is_rebuilt_by_the_remembered_answer_too(
+    cli: Cli, tmp_path: Path, wheelhouse: Path, change: str
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "versions.toml").write_text(MATRIX.format(links=str(wheelhouse), core="1.0.0"))
+    first, _, _ = cli.env(project, "b", "--offline")
+    assert cli.env(project, "b", "--offline")[2] is False  # remembered
+    (site,) = Path(first).glob("lib/*/site-packages")
+    module = site / "pwt_core" / "__init__.py"
+    if change == "delete":
+        module.unlink()
+    elif change == "add":
+        (site / "pwt_core" / "planted.py").write_text("")
+    else:
+        module.rename(module.with_name("moved.py"))
+    again, said, loaded = cli.env(project, "b", "--offline")
+    assert loaded  # the record is not trusted for a changed env
+    assert again == first
+    assert "rebuilt env b with uv in" in said
+    assert "it had changed since its build (a file in lib/" in said
+    assert module.is_file()
+    assert not (site / "pwt_core" / "planted.py").exists()
+    assert not (site / "pwt_core" / "moved.py").exists()
+    assert cli.env(project, "b", "--offline")[::2] == (first, False)
+
+
+def test_cache_verify_finds_a_file_edited_in_place(
+    cli: Cli, tmp_path: Path, wheelhouse: Path
+) -> None:
+    # An edit in place changes no directory: the reuse check cannot see it (its budget
+    # allows one stat per directory); `cache verify` reads every file.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "versions.toml").write_text(MATRIX.format(links=str(wheelhouse), core="1.0.0"))
+    first, _, _ = cli.env(project, "b", "--offline")
+    verify = [sys.executable, "-m", "pytest_workspace", "cache", "verify"]
+    environ = {**os.environ, "PYTEST_WORKSPACE_CACHE": str(cli.cache)}
+    done = subprocess.run(verify, env=environ, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("ok ")
+    (site,) = Path(first).glob("lib/*/site-packages")
+    module = site / "pwt_core" / "__init__.py"
+    original = module.read_text()
+    with module.open("a") as stream:
+        stream.write("BROKEN = True\n")
+    done = subprocess.run(verify, env=environ, capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "changed" in done.stdout
+    assert "pwt_core/__init__.py: changed; rebuilt on next use" in done.stdout
+    assert "1 envs checked, 1 changed" in done.stderr
+    again, said, loaded = cli.env(project, "b", "--offline")
+    assert (again, loaded) == (first, True)
+    assert "rebuilt env b" in said
+    assert module.read_text() == original

@@ -260,6 +260,35 @@ def test_a_suite_that_rewrites_a_module_in_place_imports_what_it_wrote(
     assert {int.from_bytes(pyc.read_bytes()[4:8], "little") for pyc in compiled} == {0b11}
 
 
+TAMPERS = """
+import pwt_core
+
+
+def test_writes_into_its_env():
+    assert not hasattr(pwt_core, "TAMPERED")
+    with open(pwt_core.__file__, "a") as module:
+        module.write("TAMPERED = True\\n")
+"""
+
+
+def test_a_suite_that_writes_into_its_env_gets_a_fresh_one_next_time(
+    component: pytest.Pytester, tmp_path: Path
+) -> None:
+    # Whole-suite tests run inside the shared cached env: an edit in place there (uv
+    # hardlinks it from its cache, too) broke the env for every later run.
+    (component.path / "tests" / "test_tampers.py").write_text(TAMPERS)
+    cache = tmp_path / "cache"
+    first = run_suite(component, cache, "--bundle=all", "tests/test_tampers.py")
+    first.assert_outcomes(passed=2)
+    said = first.stdout.str()
+    for bundle in ("old", "new"):
+        assert f"warning: this run changed the cached env of {bundle} (lib/" in said
+    assert "pwt_core/__init__.py was changed during a test run); it is rebuilt" in said
+    second = run_suite(component, cache, "--bundle=all", "tests/test_tampers.py")
+    second.assert_outcomes(passed=2)  # a fresh env: the module as released
+    assert "warning: rebuilt the env of old: it had changed (" in second.stdout.str()
+
+
 def test_the_packed_plugin_requires_what_pyproject_toml_says() -> None:
     # The plugin's wheel for a bundle's env spells these out instead of reading our
     # installed metadata at every run; they must not drift apart.
@@ -862,7 +891,10 @@ def test_a_worker_that_misbehaves_ends_its_bundle_not_the_run(
     assert found["old"][0] == "crashed"
 
 
-OLD_PYTEST = os.environ.get("PWT_OLD_PYTEST_WHEELS")
+# Absolute: pytester changes the working directory.
+OLD_PYTEST = os.environ.get("PWT_OLD_PYTEST_WHEELS") and os.path.abspath(
+    os.environ["PWT_OLD_PYTEST_WHEELS"]
+)
 
 WARNS_AS_OLD_PYTEST_CAN = """
 import warnings

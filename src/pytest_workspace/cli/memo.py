@@ -27,6 +27,7 @@ import sys
 import time
 
 from .. import __version__
+from ..envs.cache.integrity import why_changed
 from ..envs.cache.layout import MANIFEST, SHARED_ENV, default_root, parse_manifest, why_untrusted
 
 TYPE_CHECKING = False
@@ -213,8 +214,8 @@ def _complete(root: str, key: object) -> str | None:
         values = parse_manifest(stream.read())
     if values["key"] != key:
         return None
-    if not all(os.path.lexists(os.path.join(path, f)) for f in values["files"]):
-        return None
+    if why_changed(path, values["files"], values["tree"], values["damaged"]) is not None:
+        return None  # the slow path rebuilds it, and says why
     os.utime(manifest)  # last used, for ``cache prune``
     return path
 

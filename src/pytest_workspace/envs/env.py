@@ -104,6 +104,8 @@ class Env:
         self.installer = installer
         #: built by the call that returned it (False: reused from the cache)
         self.fresh = fresh
+        #: why a complete env was rebuilt (it had changed since its build), if it was
+        self.rebuilt: str | None = None
         #: shared through the cache (read-only) or private to one user (may be mutated)
         self.shared = shared
         self._running = False

@@ -237,6 +237,11 @@ class UvInstaller(Installer):
     def uninstall_command(self, python: Path) -> list[str]:
         return [self.binary, "pip", "uninstall", "--python", str(python)]
 
+    def forget(self, names: Sequence[str]) -> None:
+        """Drop ``names`` from uv's cache: installs hardlink files from there, so a file
+        edited in place in an env was edited in the cache too."""
+        self.run([self.binary, "cache", "clean", "--quiet", *names])
+
 
 class PipInstaller(Installer):
     """virtualenv + pip, for machines without uv."""

@@ -59,6 +59,9 @@ class Run:
         #: lines the header adds, and problems the summary ends with (``error:`` lines)
         self.notes: list[str] = []
         self.errors: list[str] = []
+        self.warnings: list[str] = []
+        #: the cached envs this process obtained (checked for changes when it ends)
+        self.used: dict[Path, str] = {}
 
     # -- what the core built -----------------------------------------------------------
 
@@ -119,7 +122,6 @@ class Run:
     ) -> Env:
         """The env a fixture asked for: the bundle's shared, cached one, or a private
         one at ``private`` (``sources``: the checkouts to swap in, default the run's)."""
-        from ..results.records import EnvRecord
 
         workspace = self.workspace()
         if sources is None:
@@ -128,11 +130,34 @@ class Run:
             return workspace.private_env(chosen, private, sources=sources, extras=extras)
         rebuild = self.plan.request.rebuild_before if self.plan else None
         env = workspace.env(chosen, sources=sources, extras=extras, rebuild_before=rebuild)
-        self.results.remember_env(EnvRecord.of(chosen.name, env, workspace.installer.name))
+        self.obtained(chosen.name, env)
         return env
+
+    def obtained(self, label: str, env: Env) -> None:
+        """``env``, from the cache, serves ``label`` in this run."""
+        from ..results.records import EnvRecord
+
+        self.results.remember_env(EnvRecord.of(label, env, self.workspace().installer.name))
+        self.used[env.path] = label
+        if env.rebuilt:
+            self.warnings.append(f"rebuilt the env of {label}: it had changed ({env.rebuilt})")
 
     def remember_env(self, record: EnvRecord) -> None:
         self.results.remember_env(record)
+
+    def check_used_envs(self) -> None:
+        """A test that writes into a cached env changes it for every later run: find
+        it now (the env is rebuilt on its next use) and say so."""
+        if not self.used or self.plan is None:
+            return
+        cache = self.workspace().cache
+        for path, label in self.used.items():
+            changed = cache.after_use(path, self.plan.started)
+            if changed:
+                self.warnings.append(
+                    f"this run changed the cached env of {label} ({changed}); "
+                    "it is rebuilt on its next use"
+                )
 
     def tested(self, bundle: Bundle) -> Bundle:
         """``bundle`` as tested, for the header, gates and results: a checkout swapped
@@ -349,6 +374,7 @@ class Run:
         return []
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.check_used_envs()
         output = getattr(self.config, "workeroutput", None)
         if output is not None:
             # An xdist worker: how it got its envs; its controller judges and reports.
@@ -474,3 +500,5 @@ def summary(run: Run, terminalreporter: Any) -> None:
             terminalreporter.write_line(shown + (" (allowed)" if allowed else ""), red=not allowed)
     for problem in run.errors:
         terminalreporter.write_line(f"error: {problem}", red=True)
+    for problem in run.warnings:
+        terminalreporter.write_line(f"warning: {problem}", yellow=True)

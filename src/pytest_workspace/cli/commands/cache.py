@@ -1,9 +1,9 @@
-"""``pytest-workspace cache list|prune``: the env cache as its owner sees it.
+"""``pytest-workspace cache list|prune|verify``: the env cache as its owner sees it.
 
 ``cache list`` is what people run to see what the cache holds, so it reads manifests
 only (sizes were measured at build time) through :mod:`...envs.cache.layout`, with
 nothing heavier than ``json`` imported. ``prune`` takes locks and needs the cache
-proper, imported when it runs.
+proper, imported when it runs; so does ``verify``, which reads every installed file.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ...envs.cache.layout import default_root, scan
-from . import OK
+from . import FINDINGS, OK
 
 if TYPE_CHECKING:
     import argparse
@@ -28,7 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     prune_ = action("prune", "remove cached envs", prune)
     prune_.add_argument("--older-than", type=float, metavar="DAYS")
     prune_.add_argument("--max-size", type=size, metavar="SIZE", help="e.g. 500M, 2G")
-    for sub in (listing, prune_):
+    verify_ = action(
+        "verify",
+        "check every installed file of every cached env against its RECORD hash; "
+        "a changed env is rebuilt on its next use",
+        verify,
+    )
+    for sub in (listing, prune_, verify_):
         add_setting(sub, "cache")
 
 
@@ -75,3 +81,20 @@ def prune(args: argparse.Namespace) -> int:
         print(f"removed {entry.key} {entry.label} ({human(entry.size)})")
     print(f"removed {len(removed)} env{'' if len(removed) == 1 else 's'}")
     return OK
+
+
+def verify(args: argparse.Namespace) -> int:
+    from ...envs.cache.store import EnvCache
+
+    cache = EnvCache(args.cache) if args.cache else EnvCache()
+    checked = cache.verify()
+    changed = 0
+    for entry, problems in checked:
+        if not problems:
+            print(f"ok       {entry.key} {entry.label}")
+            continue
+        changed += 1
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        print(f"changed  {entry.key} {entry.label}: {problems[0]}{more}; rebuilt on next use")
+    print(f"{len(checked)} envs checked, {changed} changed", file=sys.stderr)
+    return FINDINGS if changed else OK

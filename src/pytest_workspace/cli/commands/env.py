@@ -46,10 +46,11 @@ def run(args: argparse.Namespace) -> int:
         print(*notes, sep="\n", file=sys.stderr)
     started = time.perf_counter()
     env = here.env(bundle, rebuild_before=time.time() if args.rebuild else None)
-    what = "built" if env.fresh else "reused"
+    what = "rebuilt" if env.rebuilt else "built" if env.fresh else "reused"
+    why = f": it had changed since its build ({env.rebuilt})" if env.rebuilt else ""
     print(
         f"{what} env {env.spec.label} with {here.installer.name} in "
-        f"{time.perf_counter() - started:.2f} s",
+        f"{time.perf_counter() - started:.2f} s{why}",
         file=sys.stderr,
     )
     print(env.path)

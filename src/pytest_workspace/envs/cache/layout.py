@@ -39,6 +39,9 @@ FIELDS: dict[str, tuple[type | tuple[type, ...], object]] = {
     "private": (bool, ...),
     "size": (int, 0),
     "last-install-seconds": ((float, type(None)), None),
+    # what a reuse compares (see .integrity), and why a check found the env changed
+    "tree": (dict, {}),
+    "damaged": ((str, type(None)), None),
 }
 
 

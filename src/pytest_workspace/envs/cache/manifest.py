@@ -45,6 +45,10 @@ class Manifest:
     #: bytes the env adds beyond hardlinked files (uv's cache), measured at build time
     size: int = 0
     last_install_seconds: float | None = None
+    #: every directory's mtime at build time (see :mod:`.integrity`)
+    tree: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: why a check found the env changed since (it is rebuilt on its next use)
+    damaged: str | None = None
 
     def to_json(self) -> str:
         data = {"schema": SCHEMA}

@@ -19,13 +19,14 @@ import math
 import os
 import stat
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...errors import EnvError, LockTimeout, UntrustedCacheError, WorkspaceError
 from ..paths import python_in
+from .integrity import changed_since, owners, record_tree, verify, why_changed
 from .layout import SHARED_ENV, default_root, scan
 from .manifest import MANIFEST, Manifest, integrity_files, unshared_size, write_atomic
 from .trust import LOCK_TIMEOUT_ENV, InUse, check_trusted, hold, locked, unused, wipe
@@ -158,14 +159,16 @@ class EnvCache:
         backend = _installer(installer)
         path = self.path_for(spec, backend)
         self._prepare()
-        env = self._load(path, spec, backend, rebuild_before)
-        if env is not None:
-            return env
+        found = self._load(path, spec, backend, rebuild_before)
+        if found is not None and not isinstance(found, str):
+            return found
         with locked(path, spec.label, self.lock_timeout, shared=self.shared):
-            env = self._load(path, spec, backend, rebuild_before)
-            if env is not None:
-                return env
-            return self._build(path, spec, backend, kind=kind, shared=True)
+            found = self._load(path, spec, backend, rebuild_before)
+            if found is not None and not isinstance(found, str):
+                return found
+            env = self._build(path, spec, backend, kind=kind, shared=True)
+            env.rebuilt = found
+            return env
 
     def private(
         self,
@@ -183,7 +186,9 @@ class EnvCache:
 
     def _load(
         self, path: Path, spec: EnvSpec, installer: Installer, rebuild_before: float | None
-    ) -> Env | None:
+    ) -> Env | str | None:
+        """The complete env at ``path``; else why a complete one must be rebuilt (it
+        changed since its build), or None (there is none)."""
         try:
             info = os.lstat(path)
         except OSError:
@@ -200,9 +205,10 @@ class EnvCache:
         check_trusted(path / MANIFEST, "env manifest")
         if rebuild_before is not None and manifest.created_at < rebuild_before:
             return None
-        # A half-deleted env keeps a manifest but loses files: check what it promised.
-        if not all(os.path.lexists(path / relative) for relative in manifest.files):
-            return None
+        # Edited, half-deleted, written into by a test: not what was built.
+        changed = why_changed(str(path), manifest.files, manifest.tree, manifest.damaged)
+        if changed is not None:
+            return changed
         with contextlib.suppress(OSError):
             os.utime(path / MANIFEST)  # last used, for ``cache prune``
         hold(path, shared=self.shared)
@@ -241,6 +247,7 @@ class EnvCache:
             installed = read_installed(path)
             verify(spec.pins, installed, spec.sourced, spec.label, kind)
             add_hook(path)
+            tree = record_tree(str(path))
             manifest = Manifest(
                 key=path.name,
                 label=spec.label,
@@ -259,6 +266,7 @@ class EnvCache:
                 build_seconds=round(time.perf_counter() - started, 3),
                 private=not shared,
                 size=unshared_size(path),
+                tree=tree,
             )
             try:
                 write_atomic(path / MANIFEST, manifest.to_json(), readable=self.shared)
@@ -307,6 +315,87 @@ class EnvCache:
                 os.write(descriptor, (line + "\n").encode())
             finally:
                 os.close(descriptor)
+
+    # -- integrity ----------------------------------------------------------------------
+
+    def after_use(self, path: Path, since: float) -> str | None:
+        """Check a cached env a session used since ``since``: what the session changed in
+        it (a test wrote into site-packages), if anything. A changed env is marked
+        damaged, so its next use rebuilds it (and says why)."""
+        manifest = Manifest.read(path)
+        if manifest is None or manifest.private or manifest.damaged:
+            return None
+        try:
+            # Built during the session (by it or by another): its own files are newer.
+            change = changed_since(str(path), max(since, manifest.created_at))
+        except OSError:
+            return None  # removed meanwhile: its next use rebuilds it anyway
+        if change is None:
+            return None
+        return self._damage(path, manifest, f"{change.why} during a test run", change.edited)
+
+    def verify(self) -> list[tuple[CacheEntry, list[str]]]:
+        """Every complete env against what was built: the reuse check, then each
+        installed file against its ``RECORD`` hash (``cache verify``). Each env with
+        problems is marked damaged; the envs and their problems."""
+        from ..paths import site_packages
+
+        checked = []
+        for entry in self.entries():
+            manifest = Manifest.read(entry.path) if entry.complete else None
+            if manifest is None:
+                continue
+            quick = why_changed(str(entry.path), manifest.files, manifest.tree, manifest.damaged)
+            sites = [str(site) for site in site_packages(entry.path)]
+            problems = ([quick] if quick else []) + verify(str(entry.path), sites)
+            if problems and not manifest.damaged:
+                edited = [p.rsplit(": ", 1)[0] for p in problems if p.endswith(": changed")]
+                problems[0] = self._damage(entry.path, manifest, problems[0], edited)
+            checked.append((entry, problems))
+        return checked
+
+    def _damage(self, path: Path, manifest: Manifest, why: str, edited: Sequence[str]) -> str:
+        """Mark the env at ``path`` damaged (rebuilt on its next use); what to say."""
+        from ...model.names import normalize
+        from ..paths import site_packages
+
+        self._mark(path, manifest, why)
+        if not edited or manifest.installer != "uv":
+            return why
+        sites = [str(site) for site in site_packages(path)]
+        dists = dict(d.rsplit("-", 1) for d in owners(str(path), sites, edited))
+        # uv hardlinks installed files from its cache: an edit in place changed the
+        # cache's copy, and every env linked to it. Those envs are rebuilt too, from a
+        # cache that no longer holds the distributions.
+        shared = {normalize(name): version for name, version in dists.items()}
+        for entry in self.entries():
+            other = Manifest.read(entry.path) if entry.path != path else None
+            if other is None or other.damaged:
+                continue
+            if any(shared.get(normalize(n)) == v for n, v in other.installed.items()):
+                with contextlib.suppress(WorkspaceError):  # not ours to mark: left alone
+                    self._mark(
+                        entry.path, other, f"{why} in env {manifest.label}, which shares files"
+                    )
+        if not shared:
+            return why
+        from ..installers import InstallFailed, UvInstaller
+
+        try:
+            UvInstaller().forget(sorted(shared))
+        except (EnvError, InstallFailed):
+            return (
+                f"{why}; uv's cache holds the edited files too: uv cache clean {' '.join(shared)}"
+            )
+        return why
+
+    def _mark(self, path: Path, manifest: Manifest, why: str) -> None:
+        import dataclasses
+
+        check_trusted(path / MANIFEST, "env manifest")
+        damaged = dataclasses.replace(manifest, damaged=why)
+        with contextlib.suppress(OSError):
+            write_atomic(path / MANIFEST, damaged.to_json(), readable=self.shared)
 
     # -- maintenance --------------------------------------------------------------------
 

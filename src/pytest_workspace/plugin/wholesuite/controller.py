@@ -145,7 +145,6 @@ class SuiteController(Run):
         (and this interpreter's for the upgrade paths, when some are selected). The
         selection comes back with each checkout at the version it installed as."""
         from ...errors import InterpreterNotFound, WorkspaceError
-        from ...results.records import EnvRecord
         from .testenv import suite_spec
 
         config = self.config
@@ -169,7 +168,7 @@ class SuiteController(Run):
                 self.results.not_run[chosen.name] = str(error)
                 continue
             env = workspace.env_of(spec, chosen, rebuild_before=selection.request.rebuild_before)
-            self.remember_env(EnvRecord.of(chosen.name, env, workspace.installer.name))
+            self.obtained(chosen.name, env)
             tx = f"popen//python={env.python}//env:{BUNDLE_VARIABLE}={chosen.name}"
             workers.append(Worker(chosen.name, env, (tx,) * per_bundle))
         if not workers:
