@@ -221,3 +221,60 @@ def test_cache_verify_finds_a_file_edited_in_place(
     assert (again, loaded) == (first, True)
     assert "rebuilt env b" in said
     assert module.read_text() == original
+
+
+def _env_run(
+    cwd: Path, cache: Path, environ: Mapping[str, str], *argv: str
+) -> subprocess.CompletedProcess[str]:
+    merged = {**os.environ, "PYTEST_WORKSPACE_CACHE": str(cache), **environ}
+    for name in ("UV_NO_CONFIG", "PIP_CONFIG_FILE"):  # the suite's hermetic settings
+        merged.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_workspace", "env", "b", "--offline", *argv],
+        cwd=cwd,
+        env=merged,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_installer_configuration_is_keyed_or_not_read(
+    tmp_path: Path, wheelhouse: Path, installer: str
+) -> None:
+    # Wheels refused by a configuration file: a build that reads it fails.
+    refuse = {
+        "uv": ("uv.toml", '[pip]\nno-binary = ["pwt-core"]\n'),
+        "pip": ("pip.conf", "[global]\nno-binary = pwt-core\n"),
+    }[installer]
+    cache = tmp_path / "cache"
+    matrix = MATRIX.format(links=str(wheelhouse), core="1.0.0")
+    home = tmp_path / "home"
+    home.mkdir()
+    clean = {"HOME": str(home), "XDG_CONFIG_HOME": str(tmp_path / "no-config")}
+    # A project's own uv.toml where the command runs is not read: the env in the cache
+    # is shared with every other directory, whose commands never saw that file.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "versions.toml").write_text(matrix)
+    (project / refuse[0]).write_text(refuse[1])
+    built = _env_run(project, cache, clean, "--installer", installer)
+    assert built.returncode == 0, built.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "versions.toml").write_text(matrix)
+    reused = _env_run(elsewhere, cache, clean, "--installer", installer)
+    assert reused.returncode == 0, reused.stderr
+    assert reused.stdout == built.stdout
+    # The user's own configuration is read, and enters the key: never the env built
+    # without it (both remembered answer and slow path).
+    config = tmp_path / "xdg" / installer / refuse[0]
+    config.parent.mkdir(parents=True)
+    config.write_text(refuse[1])
+    configured = {**clean, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    refused = _env_run(elsewhere, cache, configured, "--installer", installer)
+    assert refused.returncode == 2, refused.stdout
+    assert "cannot" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert refused.stdout == ""

@@ -1,15 +1,15 @@
 """Remembered answers of ``pytest-workspace env``: a cache hit without loading the matrix.
 
 Which env ``env B`` names is decided by the command line, the working directory, the
-environment, a few files (the matrix, ``compatibility.toml``, the bundle's lock, and the
-discovery paths tried before them) and a few binaries (the interpreter, uv, the
-site-packages that pytest-workspace, virtualenv and a uv wheel live in, the PATH
-directories where interpreters and uv are found). Loading and checking the matrix
-costs most of a run (tomllib, packaging and the model's imports); comparing those inputs
-costs a few reads and stats. So after a run finds or builds an env, it records every
-input under the cache root (``resolved/<hash of the command line>.json``), and the next
-identical command line answers from the record when every input is unchanged and the
-env is still complete, as the slow path would have found it.
+environment, a few files (the matrix, ``compatibility.toml``, the bundle's lock, the
+discovery paths tried before them, the installer's configuration files) and a few
+binaries (the interpreter, uv, the site-packages that pytest-workspace, virtualenv and a
+uv wheel live in, the PATH directories where interpreters and uv are found). Loading and
+checking the matrix costs most of a run (tomllib, packaging and the model's imports);
+comparing those inputs costs a few reads and stats. So after a run finds or builds an
+env, it records every input under the cache root (``resolved/<hash of the command
+line>.json``), and the next identical command line answers from the record when every
+input is unchanged and the env is still complete, as the slow path would have found it.
 
 What this does not record, it does not remember: local sources (their trees change), a
 shared cache, ``--rebuild``. A stale, missing, foreign or unreadable record only means
@@ -88,6 +88,7 @@ def remember(
     from pathlib import Path
 
     from ..envs.cache.manifest import write_atomic
+    from ..envs.installer_config import config_files
     from ..loading.discover import matrix_candidates
 
     settings = core.settings
@@ -96,6 +97,8 @@ def remember(
         *matrix_candidates(settings.matrix, rootdir=settings.rootdir, also=settings.search),
         matrix.path.with_name("compatibility.toml"),
         matrix.lock_file(bundle.name),
+        # the installer's configuration, which enters the env's key
+        *config_files(core.installer.name, str(core.cache.envs_dir)),
     ]
     binaries = [env.spec.python.path, getattr(core.installer, "binary", None)]
     binaries += [sysconfig.get_path(name) for name in ("purelib", "platlib")]

@@ -98,9 +98,13 @@ class Settings:
         values["sources"] = tuple(pick("sources") or ())
         for name in ("extras", "test_requirements"):
             values[name] = requirement_items(pick(name), f"workspace_{name}")
-        values["index"] = IndexOptions(
-            pick("index_url") or None, tuple(pick("find_links") or ()), bool(pick("offline"))
+        # Absolute here: the key must not take two directories' links/ for one, and
+        # installers run elsewhere (see envs/installer_config.py).
+        links = tuple(
+            link if "://" in link else str(Path(link).absolute())
+            for link in pick("find_links") or ()
         )
+        values["index"] = IndexOptions(pick("index_url") or None, links, bool(pick("offline")))
         if rootdir is not None:
             values["rootdir"] = rootdir
         values.update(fixed)

@@ -123,7 +123,9 @@ class Installer(ABC):
         if not (requirements or editables or paths or options):
             return
         argv = self.install_argv(python, _checked(requirements), index, editables, paths, options)
-        self.run(argv)
+        # Not the user's working directory: a project's uv.toml there must not decide
+        # what a shared env holds (its key does not know it).
+        self.run(argv, cwd=_outside(python.parent.parent))
 
     @abstractmethod
     def uninstall_command(self, python: Path) -> list[str]:
@@ -135,9 +137,12 @@ class Installer(ABC):
             self.run([*self.uninstall_command(python), *distributions])
 
     @staticmethod
-    def run(argv: Sequence[str], env: Mapping[str, str] | None = None) -> None:
+    def run(
+        argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None
+    ) -> None:
         """Run one of this backend's commands (from :meth:`install_command` and the
-        like); a non-zero exit raises :class:`InstallFailed` with the output."""
+        like); a non-zero exit raises :class:`InstallFailed` with the output. Builds
+        run in the env's parent directory (see :mod:`.installer_config`)."""
         environ = dict(os.environ if env is None else env)
         # An outer venv must not redirect where an installer writes.
         environ.pop("VIRTUAL_ENV", None)
@@ -148,6 +153,7 @@ class Installer(ABC):
                 stderr=subprocess.STDOUT,
                 text=True,
                 env=environ,
+                cwd=cwd,
                 check=False,
             )
         except OSError as error:  # not executable, gone: say which program
@@ -171,6 +177,12 @@ def find_uv() -> str | None:
 def _stat_identity(path: str) -> tuple[str, ...]:
     stat = os.stat(path)
     return (os.path.realpath(path), str(stat.st_size), str(stat.st_mtime_ns))
+
+
+def _outside(env: Path) -> Path | None:
+    """Where an installer building ``env`` runs: the directory holding it (absolute
+    paths only; a relative one is left where it is)."""
+    return env.parent if env.is_absolute() else None
 
 
 class UvInstaller(Installer):
@@ -228,7 +240,8 @@ class UvInstaller(Installer):
                 "--python",
                 python.path,
                 str(path),
-            ]
+            ],
+            cwd=_outside(path),
         )
 
     def install_command(self, python: Path) -> list[str]:
@@ -275,7 +288,8 @@ class PipInstaller(Installer):
                 "--python",
                 python.path,
                 str(path),
-            ]
+            ],
+            cwd=_outside(path),
         )
 
     def install_command(self, python: Path) -> list[str]:

@@ -140,7 +140,14 @@ class EnvCache:
         self._prepared = True
 
     def path_for(self, spec: EnvSpec, installer: Installer) -> Path:
-        return self.envs_dir / spec.key(installer.identity())
+        from ..installer_config import config_digests
+
+        identity = installer.identity()
+        # The installer's own configuration files decide what it installs, too.
+        config = config_digests(installer.name, str(self.envs_dir))
+        if config:  # only when there is one: keys built before stay the same
+            identity += ("config", *(f"{path}={digest}" for path, digest in config.items()))
+        return self.envs_dir / spec.key(identity)
 
     def get(
         self,
