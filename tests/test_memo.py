@@ -278,3 +278,55 @@ def test_installer_configuration_is_keyed_or_not_read(
     assert "cannot" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert refused.stdout == ""
+
+
+OTHER_PYTHON = "/usr/bin/python3.11"
+
+
+@pytest.mark.skipif(
+    not os.path.exists(OTHER_PYTHON)
+    or os.path.realpath(OTHER_PYTHON) == os.path.realpath(sys._base_executable),  # type: ignore[attr-defined]
+    reason=f"needs a second interpreter at {OTHER_PYTHON}",
+)
+def test_an_interpreter_a_shim_chose_is_looked_up_afresh(
+    cli: Cli, tmp_path: Path, wheelhouse: Path
+) -> None:
+    # pyenv's way: python3.X.Y on PATH is a script that picks by .python-version.
+    version = subprocess.run(
+        [OTHER_PYTHON, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    shim = shims / f"python{version}"
+    shim.write_text(
+        "#!/bin/sh\n"
+        '[ -f .python-version ] || { echo "pyenv: no version set here" >&2; exit 127; }\n'
+        f'exec {OTHER_PYTHON} "$@"\n'
+    )
+    shim.chmod(0o755)
+    project = tmp_path / "project"
+    project.mkdir()
+    matrix = MATRIX.format(links=str(wheelhouse), core="1.0.0")
+    (project / "versions.toml").write_text(
+        matrix.replace("[bundles.b]\n", f'[bundles.b]\npython = "{version}"\n')
+    )
+    (project / ".python-version").write_text(version + "\n")
+    path = {"PATH": f"{shims}{os.pathsep}{os.environ['PATH']}"}
+    first, _, _ = cli.env(project, "b", "--offline", environ=path)
+    assert Path(first, "pyvenv.cfg").read_text().count(version) >= 1
+    again, _, loaded = cli.env(project, "b", "--offline", environ=path)
+    assert (again, loaded) == (first, True)  # looked up again, not remembered
+    (project / ".python-version").unlink()
+    fresh = subprocess.run(
+        [sys.executable, "-m", "pytest_workspace", "env", "b", "--offline"],
+        cwd=project,
+        env={**os.environ, "PYTEST_WORKSPACE_CACHE": str(cli.cache), **path},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert fresh.returncode == 2, fresh.stdout
+    assert f"Python {version} at {shim} does not run" in fresh.stderr

@@ -12,7 +12,8 @@ line>.json``), and the next identical command line answers from the record when 
 input is unchanged and the env is still complete, as the slow path would have found it.
 
 What this does not record, it does not remember: local sources (their trees change), a
-shared cache, ``--rebuild``. A stale, missing, foreign or unreadable record only means
+shared cache, ``--rebuild``, an interpreter a shim chose (pyenv reads
+``.python-version``). A stale, missing, foreign or unreadable record only means
 the slow path runs (and writes a new one), never a different answer.
 """
 
@@ -78,6 +79,10 @@ def remember(
     """Record what decided ``env`` for this command line (see the module docstring)."""
     if core.cache.shared or env.spec.sources:
         return
+    from ..envs.interpreters import found_by_path_alone
+
+    if not found_by_path_alone(bundle.python, env.spec.python):
+        return  # a shim chose the interpreter: what it read is not known here
     root = _root(argv)
     try:
         if not os.path.samefile(root, core.cache.root):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..errors import InterpreterNotFound
 
-__all__ = ["Interpreter", "current_interpreter", "find_interpreter"]
+__all__ = ["Interpreter", "current_interpreter", "find_interpreter", "found_by_path_alone"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +75,17 @@ def find_interpreter(request: str | None = None) -> Interpreter:
             f"Python {request} is not available ({candidate} is Python {version})"
         )
     return found
+
+
+def found_by_path_alone(request: str | None, found: Interpreter) -> bool:
+    """Whether looking ``request`` up again can only give another answer when a PATH
+    directory or the binary changes: the running interpreter, or a ``pythonX.Y`` on PATH
+    that is the interpreter itself. A shim (pyenv, asdf) answers from what it reads
+    (``.python-version`` in the working directory, ``$PYENV_VERSION``, its own files), so
+    only a fresh lookup knows its answer."""
+    import shutil
+
+    if found == current_interpreter():
+        return True
+    candidate = shutil.which(f"python{request}") if request else None
+    return candidate is not None and os.path.realpath(candidate) == found.path
