@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -332,6 +333,53 @@ def test_prune_never_removes_an_env_in_use(
         session.wait()
     assert [entry.label for entry in cache.prune(max_size=0)] == ["old"]
     assert not path.exists()
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() != 0, reason="needs root to act as another user"
+)
+def test_prune_never_removes_an_env_another_user_is_using(
+    pwt_matrix: Matrix, offline: IndexOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A shared cache (a build host): root prunes while user nobody's session uses an
+    # env. nobody may not write the .use file, and gave up holding it.
+    from pytest_workspace.envs.cache import trust
+
+    monkeypatch.setenv("PYTEST_WORKSPACE_SHARED_CACHE", "1")
+    base = Path(tempfile.mkdtemp(dir="/tmp"))
+    base.chmod(0o755)
+    try:
+        cache = EnvCache(base / "cache")
+        spec = spec_for(pwt_matrix, "old", index=offline)
+        env = cache.get(spec, "uv")
+        ready_read, ready_write = os.pipe()
+        done_read, done_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the other user's session
+            code = 1
+            try:
+                trust._HELD.pop(str(env.path)).close()  # root's hold, inherited
+                os.setgid(65534)
+                os.setuid(65534)
+                used = EnvCache(cache.root).get(spec, "uv")
+                code = 0 if str(used.path) in trust._HELD and not used.fresh else 2
+                os.write(ready_write, b"ready")
+                os.read(done_read, 1)
+            finally:
+                os._exit(code)
+        trust._HELD.pop(str(env.path)).close()  # only the other user's hold is left
+        try:
+            assert os.read(ready_read, 5) == b"ready"
+            assert cache.prune(older_than=0, now=time.time() + 86400) == []
+            assert (env.path / MANIFEST).is_file()
+        finally:
+            os.write(done_write, b"x")
+            _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        # The control: with that session over, the same prune removes it.
+        assert [e.label for e in cache.prune(older_than=0, now=time.time() + 86400)] == ["old"]
+    finally:
+        shutil.rmtree(base)
 
 
 # -- trust: what the cache refuses, and what it never touches ------------------------------

@@ -83,13 +83,23 @@ def hold(path: Path, *, shared: bool = False) -> None:
         return
     import fcntl
 
+    use = path.with_name(path.name + ".use")
     try:
         flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW
-        descriptor = os.open(path.with_name(path.name + ".use"), flags, 0o644 if shared else 0o600)
-        stream = os.fdopen(descriptor, "r+b")
+        descriptor = os.open(use, flags, 0o644 if shared else 0o600)
+    except OSError:
+        # Another user's shared cache (or a read-only mount): a shared lock needs only
+        # read access, and its owner's prune must see this use too.
+        try:
+            descriptor = os.open(use, os.O_RDONLY | _NOFOLLOW)
+        except OSError:
+            return  # no .use file we may open: nothing to hold
+    stream = os.fdopen(descriptor, "rb")
+    try:
         fcntl.flock(stream, fcntl.LOCK_SH)
     except OSError:
-        return  # a cache we may only read: its owner times its prune
+        stream.close()
+        return
     _HELD[str(path)] = stream
 
 
