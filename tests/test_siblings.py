@@ -117,9 +117,16 @@ def test_configuration_errors_name_file_key_value_and_expectation(tmp_path: Path
     with pytest.raises(WorkspaceError) as error:
         load_config(start=tmp_path)
     assert str(error.value) == f"{config}: siblings[0].path: expected a non-empty string, got 42"
+    # Keys the seed's own tooling writes are warnings in its wrknv.toml, errors in ours.
     config.write_text('[[siblings]]\nname = "core"\nbranch = "main"\n')
+    assert load_config(start=tmp_path).warnings == (
+        f"{config}: siblings[0].branch is not read by pytest-workspace; ignored",
+    )
+    ours = tmp_path / "ours" / "workspace.toml"
+    ours.parent.mkdir()
+    ours.write_text('[[siblings]]\nname = "core"\nbranch = "main"\n')
     with pytest.raises(WorkspaceError, match=r"siblings\[0\]\.branch: expected one of"):
-        load_config(start=tmp_path)
+        load_config(ours)
     # The seed's wrknv.toml as written, found from a subdirectory; a local override.
     config.write_text('[[siblings]]\nname = "core"\npath = "../core"\nrepo = "git@h:core.git"\n')
     (tmp_path / "workspace.local.toml").write_text(
@@ -326,12 +333,12 @@ def test_refs_for_ci_jobs_and_relative_repos(
     monkeypatch.chdir(tmp_path)
     assert main(["workspace", "bootstrap", "--config", config, "--ref", refs]) == 0
     out = capsys.readouterr().out
-    assert f"cloned: {remotes / 'core'} into {tmp_path / 'work' / 'core'}" in out
+    assert f"cloned: {remotes / 'core'} at feature-x into {tmp_path / 'work' / 'core'}" in out
     for name in ("core", "platform"):
         assert git(tmp_path / "work" / name, "branch", "--show-current") == "feature-x"
     assert all(state.remote_matches for state in inspect(load_config(Path(config))))
-    assert main(["workspace", "bootstrap", "--config", config, "--ref", "core"]) == 2
-    assert "--ref 'core': expected NAME=BRANCH" in capsys.readouterr().err
+    assert main(["workspace", "bootstrap", "--config", config, "--ref", "core="]) == 2
+    assert "--ref 'core=': expected NAME=BRANCH or BRANCH" in capsys.readouterr().err
 
 
 def test_never_rules(tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -641,3 +648,172 @@ def test_validate_checks_a_version_only_the_build_knows(
         "error: checkout versions: platform 1.5.0.dev0 does not satisfy "
         'compatibility.core."2.0.0": platform = ">=9" (needs >=9) required by core 2.0.0'
     )
+
+
+def test_bootstrap_some_siblings_on_a_branch_that_spans_some_repositories(
+    tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(remotes / "core", "branch", "feature-x")  # the change spans core only
+    meta = meta_repo(tmp_path, remotes, ("core", "platform", "plugin"))
+    config = str(meta / "workspace.toml")
+    # ci-matrix asks each repository once, so every job checks out the same refs.
+    argv = ["ci-matrix", "--matrix", str(meta / "versions.toml"), "--config", config]
+    (meta / "versions.toml").write_text('[bundles.b]\ncore = "1.0.0"\n')
+    assert main([*argv, "--sibling-refs", "--ref", "feature-x"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["include"][0]["sibling_refs"] == "core=feature-x"
+    assert "note: platform has no branch feature-x: its default branch" in captured.err
+    # Clone what you need: plugin is neither cloned nor reported.
+    boot = ["workspace", "bootstrap", "--config", config, "--ref", "feature-x"]
+    assert main([*boot, "core", "platform"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    work = tmp_path / "work"
+    assert lines == [
+        f"core             cloned: {remotes / 'core'} at feature-x into {work / 'core'}",
+        f"platform         cloned: {remotes / 'platform'} into {work / 'platform'} "
+        "(feature-x is not in its repository: its default branch)",
+    ]
+    assert git(work / "core", "branch", "--show-current") == "feature-x"
+    assert git(work / "platform", "branch", "--show-current") == "main"
+    assert not (work / "plugin").exists()
+    assert main([*boot, "tools"]) == 2
+    assert "unknown sibling 'tools'; known: core, platform, plugin" in capsys.readouterr().err
+
+
+def test_a_git_failure_says_its_cause_not_its_advice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # git ends with "Please make sure you have the correct access rights / and the
+    # repository exists."; only that last line was kept.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    meta = tmp_path / "work" / "meta"
+    meta.mkdir(parents=True)
+    (meta / "workspace.toml").write_text(f'[[siblings]]\nname = "core"\nrepo = "file://{plain}"\n')
+    assert main(["workspace", "bootstrap", "--config", str(meta / "workspace.toml")]) == 1
+    line = capsys.readouterr().out.strip()
+    assert f"fatal: '{plain}' does not appear to be a git repository" in line
+    assert "access rights" not in line
+    assert "and the repository exists" not in line
+
+
+def test_a_sibling_finds_its_meta_repository(
+    tmp_path: Path,
+    remotes: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    meta = meta_repo(tmp_path, remotes, ("core", "platform"))
+    assert main(["workspace", "bootstrap", "--config", str(meta / "workspace.toml")]) == 0
+    capsys.readouterr()
+    # From inside a sibling checkout (no configuration above it): the one beside it
+    # that lists this checkout.
+    inside = tmp_path / "work" / "core" / "src"
+    monkeypatch.chdir(inside)
+    assert main(["workspace", "status"]) == 0
+    assert capsys.readouterr().out.startswith(f"{meta / 'workspace.toml'}: 2 siblings")
+    # Elsewhere, $PYTEST_WORKSPACE_META names it.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["workspace", "status"]) == 2
+    assert "no workspace.toml or wrknv.toml found" in capsys.readouterr().err
+    monkeypatch.setenv("PYTEST_WORKSPACE_META", str(meta))
+    assert main(["workspace", "status"]) == 0
+    assert capsys.readouterr().out.startswith(f"{meta / 'workspace.toml'}: 2 siblings")
+
+
+def test_seed_settings_warnings_and_what_status_shows(
+    tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    meta = tmp_path / "work" / "meta"
+    meta.mkdir(parents=True)
+    # A version from git tags (setuptools-scm, hatch-vcs): no version in pyproject.toml.
+    tagged = remotes / "core" / "pyproject.toml"
+    tagged.write_text(tagged.read_text().replace('version = "1.5.0.dev0"', 'dynamic = ["version"]'))
+    git(remotes / "core", "commit", "-qam", "version from tags")
+    git(remotes / "core", "tag", "v2.0.0")
+    (meta / "wrknv.toml").write_text(
+        "[global_standards]\n"
+        'python_version = "3.11"\n'
+        "[workspace]\n"
+        'venv = "envs/shared"\n'
+        'bundle = "b"\n'
+        "[[siblings]]\n"
+        f'name = "core"\nrepo = "{remotes / "core"}"\ntype = "foundation"\n'
+        "[[siblings]]\n"
+        'name = "notes"\npath = "notes"\n'
+    )
+    (meta / "notes").mkdir()  # inside the meta-repository: never asked of git
+    loaded = load_config(meta / "wrknv.toml")
+    assert (loaded.venv, loaded.python, loaded.bundle) == ("envs/shared", "3.11", "b")
+    assert loaded.warnings == (
+        f"{meta / 'wrknv.toml'}: siblings[0].type is not read by pytest-workspace; ignored",
+    )
+    (meta / "versions.toml").write_text(
+        '[components.core]\npackage = "pwt-core"\n[bundles.b]\ncore = "1.1.0"\n'
+    )
+    config = ["--config", str(meta / "wrknv.toml")]
+    assert main(["workspace", "bootstrap", *config]) == 0
+    capsys.readouterr()
+    (meta / "workspace.toml").write_text('[[siblings]]\nname = "core"\n')
+    assert main(["workspace", "status", *config]) == 0
+    captured = capsys.readouterr()
+    assert f"warning: {meta / 'workspace.toml'} is ignored: wrknv.toml beside it is read" in (
+        captured.err
+    )
+    lines = captured.out.splitlines()
+    assert "pwt-core from git tag v2.0.0, bundle pins 1.1.0" in lines[1]  # the default bundle
+    assert lines[2] == f"  notes          {meta / 'notes'}: not its own git top level"
+
+
+OTHER_PYTHON = Path("/usr/bin/python3.11")
+
+
+def _other_version() -> str | None:
+    if not OTHER_PYTHON.exists() or OTHER_PYTHON.resolve() == Path(sys._base_executable).resolve():  # type: ignore[attr-defined]
+        return None
+    done = subprocess.run(
+        [str(OTHER_PYTHON), "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or None
+
+
+@pytest.mark.skipif(
+    _other_version() is None, reason=f"needs a second interpreter at {OTHER_PYTHON}"
+)
+def test_setup_builds_on_the_bundles_python(
+    tmp_path: Path,
+    remotes: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    version = _other_version()
+    assert version is not None
+    on_path = tmp_path / "bin"
+    on_path.mkdir()
+    (on_path / f"python{version}").symlink_to(OTHER_PYTHON)
+    monkeypatch.setenv("PATH", f"{on_path}{os.pathsep}{os.environ['PATH']}")
+    meta = meta_repo(tmp_path, remotes, ("core",))
+    (meta / "versions.toml").write_text(
+        f'[components.core]\npackage = "pwt-core"\n[bundles.b]\npython = "{version}"\n'
+        'core = "1.1.0"\n'
+    )
+    config = ["--config", str(meta / "workspace.toml")]
+    assert main(["workspace", "bootstrap", *config]) == 0
+    capsys.readouterr()
+    # `env b` builds on the bundle's Python; `setup --bundle b` made the running one.
+    assert main(["workspace", "setup", "--bundle", "b", "--offline", *config]) == 0, (
+        capsys.readouterr()
+    )
+    assert f"env              created: {meta / '.venv'} (Python {version})" in (
+        capsys.readouterr().out
+    )
+    cfg = (meta / ".venv" / "pyvenv.cfg").read_text()
+    assert re.search(rf"^version_info = {re.escape(version)}", cfg, re.MULTILINE), cfg
+    running = ".".join(map(str, sys.version_info[:3]))
+    assert main(["workspace", "setup", "--python", running, "--offline", *config]) == 2
+    assert f"has Python {version}, not {running}; remove it" in capsys.readouterr().err

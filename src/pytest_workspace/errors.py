@@ -108,3 +108,31 @@ class InterpreterNotFound(EnvError):
 
 class UntrustedCacheError(EnvError):
     """A cache directory, env or manifest that another user could have planted or changed."""
+
+
+#: the words that open a line naming why git or an installer failed
+_CAUSES = ("fatal:", "error:", "cause:", "caused by:", "because", "ssh:")
+
+
+def cause_of(output: str, limit: int = 600) -> str:
+    """The lines of a tool's output that name why it failed, joined into one: git's and
+    uv's ``fatal:`` / ``error:`` / ``cause:`` lines with their indented continuations
+    (``Please make sure you have the correct access rights`` and other advice is left
+    out); the last line when none is marked."""
+    kept: list[str] = []
+    keeping = False
+    for line in output.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            keeping = False
+            continue
+        if stripped.lower().startswith(_CAUSES):
+            kept.append(stripped)
+            keeping = True
+        elif keeping and line[:1].isspace() and not stripped.lower().startswith("hint:"):
+            kept[-1] += " " + stripped
+        else:
+            keeping = False
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    text = " ".join(dict.fromkeys(kept)) if kept else (lines[-1] if lines else "")
+    return text if len(text) <= limit else text[: limit - 3] + "..."

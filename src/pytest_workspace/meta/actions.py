@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..envs.paths import python_in, site_packages
-from ..errors import WorkspaceError
+from ..errors import WorkspaceError, cause_of
 from ..model.names import normalize
 from .config import MetaRepository
 from .order import order
@@ -89,19 +89,29 @@ def bootstrap(
     *,
     update: bool = False,
     refs: Mapping[str, str] | None = None,
+    only: Sequence[str] = (),
 ) -> Iterator[Step]:
-    """Clone the missing siblings; report (and with ``update`` fast-forward, when safe)
-    the present ones; report recorded clones that the configuration no longer lists.
+    """Clone the missing siblings (``only`` these, when given); report (and with
+    ``update`` fast-forward, when safe) the present ones; report recorded clones that
+    the configuration no longer lists. A ref under :data:`.config.EVERY` is each
+    sibling's branch where its repository has it, and its own ref elsewhere (said).
 
     One step per sibling, as it happens: a git failure is that sibling's ``failed`` step
     (an unreachable remote, a ``--ref`` one repository lacks), never the end of the rest.
     """
+    from .config import EVERY
+
     refs = dict(refs or {})
-    unknown = sorted(set(refs) - {s.name for s in meta.siblings})
+    unknown = sorted(set(refs) - {s.name for s in meta.siblings} - {EVERY})
+    unknown += sorted(set(only or ()) - {s.name for s in meta.siblings})
     if unknown:
         meta.sibling(unknown[0])  # raises, naming the known siblings
     for state in inspect(meta):
+        if only and state.sibling.name not in only:
+            continue
         yield _bootstrap_one(meta, state, update, refs)
+    if only:
+        return  # clone what you need: the rest is not looked at
     listed = {meta.location(s) for s in meta.siblings}
     for name, path in _recorded(meta).items():
         if Path(path) not in listed and os.path.lexists(path):
@@ -112,6 +122,7 @@ def _bootstrap_one(
     meta: MetaRepository, state: SiblingState, update: bool, refs: Mapping[str, str]
 ) -> Step:
     from . import git as _git
+    from .config import EVERY
 
     sibling = state.sibling
     name = sibling.name
@@ -122,16 +133,23 @@ def _bootstrap_one(
             return Step(name, "missing", "no repo to clone from")
         if os.path.lexists(state.path):
             return Step(name, "refused", f"{state.path} exists; not touching it")
-        ref = refs.get(name, sibling.ref)
-        state.path.parent.mkdir(parents=True, exist_ok=True)
         remote = meta.remote(sibling)
         assert remote is not None
+        ref, note = refs.get(name, sibling.ref), ""
+        if name not in refs and EVERY in refs:
+            if _git.has_branch(remote, refs[EVERY]):
+                ref = refs[EVERY]
+            else:
+                default = f"its ref {sibling.ref}" if sibling.ref else "its default branch"
+                note = f" ({refs[EVERY]} is not in its repository: {default})"
+        state.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             _git.clone(remote, state.path, ref)
         except _git.GitError as error:
             return Step(name, "failed", str(error))
         _record(meta, name, state.path)
-        return Step(name, "cloned", f"{remote} into {state.path}")
+        at = f" at {ref}" if ref else ""
+        return Step(name, "cloned", f"{remote}{at} into {state.path}{note}")
     where = f" ({state.branch or 'detached'} {state.commit})" if state.commit else ""
     if name in refs and state.branch != refs[name]:
         return Step(name, "skipped", f"exists; --ref applies to fresh clones{where}")
@@ -218,6 +236,7 @@ def setup(
     index_args: Sequence[str] = (),
     installer: str | None = None,
     allow_missing: bool = False,
+    python: str | None = None,
 ) -> list[Step]:
     """One shared env at ``venv`` with every present sibling editable, installed in ONE
     installer call; ``plan`` (a bundle's) keeps the rest at the bundle's other pins. A
@@ -240,15 +259,22 @@ def setup(
     if venv.is_symlink():
         raise WorkspaceError(f"{venv} is a symlink; not writing through it")
     backend = get_installer(installer)
+    interpreter = find_interpreter(python)
     steps: list[Step] = []
     if not venv.exists():
         try:
-            backend.create(venv, find_interpreter())
+            backend.create(venv, interpreter)
         except InstallFailed as failure:
-            raise WorkspaceError(f"cannot create {venv}: {failure}") from None
-        steps.append(Step("env", "created", str(venv)))
+            raise WorkspaceError(f"cannot create {venv}: {cause_of(failure.output)}") from None
+        steps.append(Step("env", "created", f"{venv} (Python {interpreter.version})"))
     elif not (venv / "pyvenv.cfg").is_file():
         raise WorkspaceError(f"{venv} exists and is not a virtual environment; not touching it")
+    else:
+        made = _venv_python(venv)
+        if python and made and not (made == python or made.startswith(f"{python}.")):
+            raise WorkspaceError(
+                f"{venv} has Python {made}, not {python}; remove it to set up with Python {python}"
+            )
     argv = backend.install_command(python_in(venv)) + list(index_args)
     for state in present:
         extras = f"[{','.join(state.sibling.extras)}]" if state.sibling.extras else ""
@@ -262,8 +288,7 @@ def setup(
     try:
         backend.run(argv)
     except InstallFailed as failure:
-        lines = [line for line in failure.output.splitlines() if line.strip()]
-        cause = lines[-1].strip() if lines else f"exit code {failure.returncode}"
+        cause = cause_of(failure.output) or f"exit code {failure.returncode}"
         raise WorkspaceError(f"installing the siblings into {venv} failed: {cause}") from None
     problems = verify_editables(venv, present)
     if problems:
@@ -278,6 +303,19 @@ def setup(
                 Step(state.sibling.name, "missing", f"{state.path}; run workspace bootstrap")
             )
     return steps
+
+
+def _venv_python(venv: Path) -> str | None:
+    """The Python version an env was made with (``pyvenv.cfg``), if it says."""
+    try:
+        lines = (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() in ("version_info", "version"):
+            return value.strip()
+    return None
 
 
 def verify_editables(venv: Path, states: Sequence[SiblingState]) -> list[str]:

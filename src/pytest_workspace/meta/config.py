@@ -11,9 +11,22 @@ A coordination repository lists its siblings in ``workspace.toml`` (or the seed'
     component = "core"        # optional: the matrix component, when it differs from name
     extras = ["test"]         # optional: installed with the sibling by `workspace setup`
 
-A git-ignored ``workspace.local.toml`` beside it overrides ``path`` (and ``ref``) per
-developer (``[[siblings]]`` with ``name`` and the keys to override). This module reads
-the configuration; :mod:`.state` inspects the checkouts, :mod:`.actions` acts on them.
+Workspace-wide settings, all optional, in a ``[workspace]`` table::
+
+    [workspace]
+    venv = ".venv"            # where `workspace setup` builds the shared env
+    python = "3.11"           # its Python (a bundle's own `python` wins with --bundle)
+    bundle = "stable-3.2"     # the bundle `setup` and `status` use when given none
+
+The seed's ``wrknv.toml`` is read as its tooling writes it: keys this module does not
+know are warnings there (``[global_standards] python_version`` is its Python), errors in
+``workspace.toml``. A git-ignored ``workspace.local.toml`` beside it overrides ``path``
+(and ``ref``) per developer (``[[siblings]]`` with ``name`` and the keys to override).
+
+Found from the working directory upwards, else from ``$PYTEST_WORKSPACE_META`` (the
+file or its directory), else, from inside a sibling checkout, in a directory beside one
+of its ancestors whose configuration lists that checkout. This module reads the
+configuration; :mod:`.state` inspects the checkouts, :mod:`.actions` acts on them.
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ from ..model.names import NAME
 
 __all__ = [
     "CONFIG_NAMES",
+    "EVERY",
     "MetaRepository",
     "Sibling",
     "find_config",
@@ -38,7 +52,11 @@ __all__ = [
 
 CONFIG_NAMES = ("workspace.toml", "wrknv.toml")
 LOCAL_CONFIG = "workspace.local.toml"
+META_ENV = "PYTEST_WORKSPACE_META"
 _KEYS = {"name", "path", "repo", "ref", "component", "extras"}
+_SETTINGS = {"venv", "python", "bundle"}
+#: how far up from a sibling checkout the meta-repository is looked for beside it
+_BESIDE_LEVELS = 3
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,13 @@ class MetaRepository:
     file: Path
     siblings: tuple[Sibling, ...]
     local: Path | None = None
+    #: ``[workspace]`` settings: the shared env's path (relative to ``root``), its
+    #: Python, and the default bundle
+    venv: str | None = None
+    python: str | None = None
+    bundle: str | None = None
+    #: what was read but not used (unknown keys of the seed's format, a file ignored)
+    warnings: tuple[str, ...] = ()
 
     def location(self, sibling: Sibling) -> Path:
         """Where the sibling is, without following a symlink at that path."""
@@ -87,12 +112,54 @@ class MetaRepository:
 
 
 def find_config(start: Path | None = None) -> Path | None:
-    """The nearest ``workspace.toml`` (else ``wrknv.toml``) from ``start`` upwards."""
+    """The meta-repository's configuration for ``start`` (see the module docstring):
+    upwards, then ``$PYTEST_WORKSPACE_META``, then beside a sibling checkout."""
     here = (start or Path.cwd()).absolute()
     for directory in (here, *here.parents):
-        for name in CONFIG_NAMES:
-            if (directory / name).is_file():
-                return directory / name
+        found = _config_in(directory)
+        if found:
+            return found
+    given = os.environ.get(META_ENV)
+    if given:
+        path = Path(given).expanduser().absolute()
+        found = path if path.is_file() else _config_in(path)
+        if found is None:
+            raise WorkspaceError(f"${META_ENV}={given}: expected a {' or '.join(CONFIG_NAMES)}")
+        return found
+    return _beside(here)
+
+
+def _config_in(directory: Path) -> Path | None:
+    for name in CONFIG_NAMES:
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def _beside(here: Path) -> Path | None:
+    """From inside a sibling checkout: a meta-repository in a directory next to one of
+    its ancestors whose configuration lists a sibling containing ``here``."""
+    real = here.resolve()
+    for ancestor in [real, *real.parents][:_BESIDE_LEVELS]:
+        parent = ancestor.parent
+        if parent == ancestor:
+            break
+        try:
+            neighbours = sorted(p for p in parent.iterdir() if p != ancestor and p.is_dir())
+        except OSError:
+            continue
+        for neighbour in neighbours:
+            config = _config_in(neighbour)
+            if config is None:
+                continue
+            try:
+                meta = load_config(config)
+            except WorkspaceError:
+                continue
+            for sibling in meta.siblings:
+                location = meta.location(sibling).resolve()
+                if location == real or location in real.parents:
+                    return config
     return None
 
 
@@ -135,11 +202,23 @@ def _ref(file: Path, key: str, value: Any) -> str | None:
     return text
 
 
-def _sibling(file: Path, index: int, entry: Mapping[str, Any]) -> Sibling:
+def _unknown(
+    file: Path, key: str, entry: Mapping[str, Any], known: set[str], warnings: list[str]
+) -> None:
+    """Keys this module does not read: errors in ``workspace.toml``; in the seed's
+    ``wrknv.toml``, whose tooling writes more, warnings."""
+    unknown = sorted(set(entry) - known)
+    if not unknown:
+        return
+    if file.name != "wrknv.toml":
+        raise _fail(file, f"{key}.{unknown[0]}", entry[unknown[0]], f"one of {sorted(known)}")
+    for name in unknown:
+        warnings.append(f"{file}: {key}.{name} is not read by pytest-workspace; ignored")
+
+
+def _sibling(file: Path, index: int, entry: Mapping[str, Any], warnings: list[str]) -> Sibling:
     key = f"siblings[{index}]"
-    unknown = sorted(set(entry) - _KEYS)
-    if unknown:
-        raise _fail(file, f"{key}.{unknown[0]}", entry[unknown[0]], f"one of {sorted(_KEYS)}")
+    _unknown(file, key, entry, _KEYS, warnings)
     name = _text(file, f"{key}.name", entry.get("name"))
     assert name is not None
     if not NAME.match(name):
@@ -170,15 +249,23 @@ def _read(file: Path) -> Mapping[str, Any]:
         raise WorkspaceError(f"{file}: invalid TOML: {error}") from None
 
 
+#: the key of a ``--ref BRANCH`` given without a sibling name: every sibling's branch
+#: where its repository has it, each other one's own ref elsewhere
+EVERY = "*"
+
+
 def parse_refs(items: Iterable[str], option: str = "--ref") -> dict[str, str]:
     """``NAME=BRANCH`` items (each may hold several, comma-separated, as ``ci-matrix``
-    emits them) as a mapping; an empty item means no refs."""
+    emits them) as a mapping; an empty item means no refs. A bare ``BRANCH`` is stored
+    under :data:`EVERY`."""
     refs: dict[str, str] = {}
     for item in items:
         for part in filter(None, (p.strip() for p in item.split(","))):
             name, sep, branch = part.partition("=")
-            if not sep or not name or not branch:
-                raise WorkspaceError(f"{option} {part!r}: expected NAME=BRANCH")
+            if not sep:
+                name, branch = EVERY, part
+            if not name or not branch:
+                raise WorkspaceError(f"{option} {part!r}: expected NAME=BRANCH or BRANCH")
             from .git import ref_problem
 
             problem = ref_problem(branch)
@@ -195,7 +282,14 @@ def load_config(file: Path | None = None, *, start: Path | None = None) -> MetaR
         names = " or ".join(CONFIG_NAMES)
         raise WorkspaceError(f"no {names} found in {(start or Path.cwd()).absolute()} or above")
     file = file.absolute()
-    siblings = [_sibling(file, i, e) for i, e in enumerate(_entries(file, _read(file)))]
+    data = _read(file)
+    warnings: list[str] = []
+    siblings = [_sibling(file, i, e, warnings) for i, e in enumerate(_entries(file, data))]
+    settings = _settings(file, data, warnings)
+    for spelling in CONFIG_NAMES:
+        other = file.with_name(spelling)
+        if other != file and other.is_file():
+            warnings.append(f"{other} is ignored: {file.name} beside it is read")
     seen: dict[str, int] = {}
     for index, sibling in enumerate(siblings):
         if sibling.name in seen:
@@ -203,7 +297,9 @@ def load_config(file: Path | None = None, *, start: Path | None = None) -> MetaR
         seen[sibling.name] = index
     local = file.parent / LOCAL_CONFIG
     if not local.is_file():
-        return MetaRepository(file.parent, file, tuple(siblings))
+        return MetaRepository(
+            file.parent, file, tuple(siblings), None, **settings, warnings=tuple(warnings)
+        )
     for index, entry in enumerate(_entries(local, _read(local))):
         key = f"siblings[{index}]"
         name = _text(local, f"{key}.name", entry.get("name"))
@@ -221,7 +317,30 @@ def load_config(file: Path | None = None, *, start: Path | None = None) -> MetaR
             component=old.component,
             extras=old.extras,
         )
-    return MetaRepository(file.parent, file, tuple(siblings), local)
+    return MetaRepository(
+        file.parent, file, tuple(siblings), local, **settings, warnings=tuple(warnings)
+    )
+
+
+def _settings(file: Path, data: Mapping[str, Any], warnings: list[str]) -> dict[str, str | None]:
+    """The ``[workspace]`` table (the seed's ``[global_standards] python_version`` too)."""
+    table = data.get("workspace", {})
+    if not isinstance(table, dict):
+        raise _fail(file, "workspace", table, "a table ([workspace])")
+    _unknown(file, "workspace", table, _SETTINGS, warnings)
+    values = {k: _text(file, f"workspace.{k}", table.get(k), optional=True) for k in _SETTINGS}
+    seed = data.get("global_standards")
+    if values["python"] is None and file.name == "wrknv.toml" and isinstance(seed, dict):
+        values["python"] = _text(
+            file, "global_standards.python_version", seed.get("python_version"), optional=True
+        )
+    python = values["python"]
+    if python is not None and not all(part.isdigit() for part in python.split(".")):
+        raise _fail(file, "workspace.python", python, "a Python version such as 3.12")
+    bundle = values["bundle"]
+    if bundle is not None and not NAME.match(bundle):
+        raise _fail(file, "workspace.bundle", bundle, "a bundle name")
+    return values
 
 
 # -- state ----------------------------------------------------------------------------

@@ -14,14 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import WorkspaceError
+from ..errors import WorkspaceError, cause_of
 
 __all__ = [
     "Checkout",
     "Diverged",
     "GitError",
     "clone",
+    "describe",
     "fast_forward",
+    "has_branch",
     "inspect",
     "ref_problem",
     "repository_problem",
@@ -58,7 +60,7 @@ def ref_problem(ref: str) -> str | None:
 
 
 class GitError(WorkspaceError):
-    """A git command failed; the message holds its last line of output."""
+    """A git command failed; the message holds the lines of its output naming why."""
 
 
 def _environ() -> dict[str, str]:
@@ -80,8 +82,8 @@ def _git(args: Sequence[str], cwd: Path, *, check: bool = True) -> str:
         check=False,
     )
     if check and result.returncode != 0:
-        lines = (result.stderr or result.stdout).strip().splitlines()
-        raise GitError(f"git {' '.join(args)} in {cwd}: {lines[-1] if lines else 'failed'}")
+        cause = cause_of(result.stderr or result.stdout) or f"exit code {result.returncode}"
+        raise GitError(f"git {' '.join(args)} in {cwd}: {cause}")
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
@@ -136,6 +138,31 @@ def clone(repo: str, path: Path, ref: str | None = None) -> None:
     if ref:
         args.append(f"--branch={ref}")
     _git([*args, "--", repo, str(path)], path.parent)
+
+
+def describe(path: Path) -> str | None:
+    """The nearest tag of HEAD (``git describe --tags``: ``v1.2.0``, or
+    ``v1.2.0-3-gabc1234`` past it), where versions come from tags (setuptools-scm,
+    hatch-vcs); None without tags or outside a top level."""
+    real = path.resolve()
+    top = _git(["rev-parse", "--show-toplevel"], real, check=False)
+    if not top or Path(top).resolve() != real:
+        return None
+    return _git(["describe", "--tags"], real, check=False) or None
+
+
+def has_branch(repo: str, branch: str) -> bool | None:
+    """Whether the repository at ``repo`` (checked like :func:`clone`'s) has ``branch``;
+    None when git cannot tell (unreachable)."""
+    if repository_problem(repo) or ref_problem(branch):
+        return None
+    result = subprocess.run(
+        ["git", "ls-remote", "--exit-code", "--heads", "--", repo, f"refs/heads/{branch}"],
+        capture_output=True,
+        env=_environ(),
+        check=False,
+    )
+    return {0: True, 2: False}.get(result.returncode)
 
 
 class Diverged(GitError):

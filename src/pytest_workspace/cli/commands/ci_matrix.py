@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -47,8 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ref",
         action="append",
         default=[],
-        metavar="NAME=BRANCH[,...]",
-        help="with --sibling-refs: this sibling's branch in every job (repeatable)",
+        metavar="[NAME=]BRANCH[,...]",
+        help="with --sibling-refs: this sibling's branch in every job (repeatable); without "
+        "NAME=, every sibling whose repository has BRANCH (the others keep their ref)",
     )
     parser.add_argument(
         "--config",
@@ -90,11 +92,24 @@ def run(args: argparse.Namespace) -> int:
 def _sibling_refs(args: argparse.Namespace) -> str:
     """``core=feature-x,platform=main``: each sibling's ``ref`` from the configuration,
     overridden by ``--ref``; siblings with neither clone their default branch."""
-    from ...meta.config import load_config, parse_refs
+    from ...meta.config import EVERY, load_config, parse_refs
+    from ...meta.git import has_branch
 
     meta = load_config(args.config)
     refs = {sibling.name: sibling.ref for sibling in meta.siblings if sibling.ref}
-    for name, ref in parse_refs(args.ref).items():
+    given = parse_refs(args.ref)
+    branch = given.pop(EVERY, None)
+    if branch is not None:
+        # A branch that spans only some repositories: where it exists (asked now, so
+        # every job checks out the same), elsewhere each sibling's own ref.
+        for sibling in meta.siblings:
+            remote = meta.remote(sibling)
+            if remote and has_branch(remote, branch):
+                refs[sibling.name] = branch
+            else:
+                own = sibling.ref or "its default branch"
+                print(f"note: {sibling.name} has no branch {branch}: {own}", file=sys.stderr)
+    for name, ref in given.items():
         refs[meta.sibling(name).name] = ref
     return ",".join(f"{name}={ref}" for name, ref in refs.items())
 

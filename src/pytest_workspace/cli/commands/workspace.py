@@ -34,7 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     status_ = config(
         action("status", "one row per sibling: path, git state, version, the bundle's pin", status)
     )
-    status_.add_argument("--bundle", metavar="BUNDLE", help="show this bundle's pins")
+    status_.add_argument(
+        "--bundle", metavar="BUNDLE", help="show this bundle's pins (default: [workspace] bundle)"
+    )
     status_.add_argument("--json", action="store_true", help="machine-readable output")
     boot = config(
         action("bootstrap", "clone the missing siblings; never touch an existing one", bootstrap)
@@ -49,16 +51,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ref",
         action="append",
         default=[],
-        metavar="NAME=BRANCH[,...]",
+        metavar="[NAME=]BRANCH[,...]",
         help="check out BRANCH in a fresh clone of sibling NAME (repeatable, or comma-separated "
-        "as `ci-matrix --sibling-refs` emits them)",
+        "as `ci-matrix --sibling-refs` emits them); without NAME=, in every sibling whose "
+        "repository has BRANCH, the others on their own ref",
     )
+    boot.add_argument("names", nargs="*", metavar="NAME", help="only these siblings (default: all)")
     setup_ = config(
         action("setup", "one shared env with every present sibling installed editable", setup)
     )
-    setup_.add_argument("--bundle", metavar="BUNDLE", help="constrain the rest to its pins")
     setup_.add_argument(
-        "--venv", type=path, metavar="PATH", help="default: .venv beside the config"
+        "--bundle",
+        metavar="BUNDLE",
+        help="constrain the rest to its pins (default: [workspace] bundle, if any)",
+    )
+    setup_.add_argument(
+        "--venv",
+        type=path,
+        metavar="PATH",
+        help="default: [workspace] venv, else .venv beside the config",
+    )
+    setup_.add_argument(
+        "--python",
+        metavar="VERSION",
+        help="the shared env's Python (default: the bundle's python, else [workspace] "
+        "python, else the running one)",
     )
     for name in ("find_links", "index_url", "offline", "installer"):
         add_setting(setup_, name)
@@ -83,6 +100,8 @@ def _meta(args: argparse.Namespace) -> tuple[MetaRepository, Workspace]:
     from ...settings import environment_layer
 
     meta = load_config(args.config)
+    for warning in meta.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     # The meta-repository's pytest configuration names the matrix for `pytest
     # --workspace-siblings` (and the index options); these commands read the same.
     settings = Settings.layered(
@@ -108,11 +127,16 @@ def status(args: argparse.Namespace) -> int:
     from ...meta.state import inspect
 
     meta, core = _meta(args)
-    bundle = core.matrix.bundle(args.bundle) if args.bundle else None
+    chosen = args.bundle or meta.bundle
+    bundle = core.matrix.bundle(chosen) if chosen else None
     pins = {pin.component: pin for pin in bundle.pins} if bundle else {}
     rows = []
+    from ...meta.git import describe
+
     for state in inspect(meta):
         pin = pins.get(state.sibling.matrix_component)
+        version = state.project.version
+        tag = describe(state.real) if state.toplevel and version is None else None
         rows.append(
             {
                 "name": state.sibling.name,
@@ -126,7 +150,9 @@ def status(args: argparse.Namespace) -> int:
                 "commit": state.commit,
                 "dirty": state.dirty,
                 "distribution": state.project.distribution,
-                "version": state.project.version,
+                "version": version,
+                # a version that comes from git tags (setuptools-scm, hatch-vcs)
+                "git_describe": tag,
                 "pin": str(pin.version) if pin else None,
                 "swapped_in": bool(pin) and state.usable,
             }
@@ -137,13 +163,18 @@ def status(args: argparse.Namespace) -> int:
     print(f"{meta.file}: {plural(len(rows), 'sibling')}")
     for row in rows:
         where = str(row["path"]) + (f" -> {row['link']}" if row["link"] else "")
-        if not row["present"]:
-            print(f"  {row['name']:<14} {where}: {row['problem'] or 'missing'}")
+        if not row["present"] or not row["toplevel"]:
+            # Refused (not its own git top level, a link into this repository...):
+            # nothing was asked of git or its project file.
+            why = row["problem"] or ("missing" if not row["present"] else "not looked at")
+            print(f"  {row['name']:<14} {where}: {why}")
             continue
         git = "dirty" if row["dirty"] else "clean"
         head = f"{row['branch'] or 'detached'} {row['commit'] or ''}".strip()
         remote = ", origin differs from repo" if row["remote_matches"] is False else ""
-        made = f"{row['distribution'] or '(no [project] name)'} {row['version'] or ''}".strip()
+        tagged = f"from git tag {row['git_describe']}" if row["git_describe"] else ""
+        shown = row["version"] or tagged
+        made = f"{row['distribution'] or '(no [project] name)'} {shown}".strip()
         pinned = f", bundle pins {row['pin']}" if row["pin"] else ""
         swap = ", swapped in" if row["swapped_in"] else ""
         problem = f" [{row['problem']}]" if row["problem"] else ""
@@ -159,7 +190,8 @@ def bootstrap(args: argparse.Namespace) -> int:
     meta, _ = _meta(args)
     failed = []
     with serialised(meta, "bootstrap"):
-        for step in bootstrap(meta, update=args.update, refs=parse_refs(args.ref)):
+        steps = bootstrap(meta, update=args.update, refs=parse_refs(args.ref), only=args.names)
+        for step in steps:
             print(step, flush=True)
             if step.action == "failed":
                 failed.append(step.name)
@@ -178,13 +210,16 @@ def setup(args: argparse.Namespace) -> int:
     from ...meta import actions
 
     meta, core = _meta(args)
-    plan = core.install_plan(core.matrix.bundle(args.bundle), sources={}) if args.bundle else None
+    chosen = args.bundle or meta.bundle
+    bundle = core.matrix.bundle(chosen) if chosen else None
+    plan = core.install_plan(bundle, sources={}) if bundle else None
+    python = args.python or (bundle.python if bundle else None) or meta.python
     index_args: list[str] = []
     matrix = _optional_matrix(core)
     if matrix is not None or args.find_links or args.index_url or args.offline:
         index = core.settings.index.over(matrix.index) if matrix else core.settings.index
         index_args = PipInstaller.index_args(index)  # uv and pip spell these alike
-    venv = args.venv or meta.root / ".venv"
+    venv = args.venv or meta.root / (meta.venv or ".venv")
     with actions.serialised(meta, "setup"):
         steps = actions.setup(
             meta,
@@ -193,6 +228,7 @@ def setup(args: argparse.Namespace) -> int:
             index_args=index_args,
             installer=args.installer,
             allow_missing=args.allow_missing,
+            python=python,
         )
     for step in steps:
         print(step)
@@ -204,7 +240,7 @@ def validate(args: argparse.Namespace) -> int:
     from ...meta.actions import validate
 
     meta, core = _meta(args)
-    venv = args.venv or meta.root / ".venv"
+    venv = args.venv or meta.root / (meta.venv or ".venv")
     findings = validate(meta, venv, matrix=_optional_matrix(core))
     for finding in findings:
         print(f"error: {finding}")
