@@ -361,3 +361,22 @@ def test_help_lists_every_command_and_each_builds_only_its_own(
     with pytest.raises(SystemExit):
         main(["chek"])
     assert "invalid choice: 'chek' (choose from 'check', 'bundles'" in capsys.readouterr().err
+
+
+def test_where_the_matrix_comes_from_option_variable_pytest_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As in the pytest plugin: --matrix, then $PYTEST_WORKSPACE_MATRIX, then the
+    # workspace_matrix key of the pytest configuration that applies (found upwards, its
+    # paths relative to it), then versions.toml. The CLI read no pytest configuration.
+    for name in ("from-ini", "from-variable", "from-option"):
+        (tmp_path / f"{name}.toml").write_text(f'[bundles.{name}]\nrequests = "2.0"\n')
+    (tmp_path / "pytest.ini").write_text("[pytest]\nworkspace_matrix = from-ini.toml\n")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    monkeypatch.delenv("PYTEST_WORKSPACE_MATRIX", raising=False)
+    assert run(capsys, "bundles")[1].split()[0] == "from-ini"
+    monkeypatch.setenv("PYTEST_WORKSPACE_MATRIX", str(tmp_path / "from-variable.toml"))
+    assert run(capsys, "bundles")[1].split()[0] == "from-variable"
+    option = str(tmp_path / "from-option.toml")
+    assert run(capsys, "bundles", "--matrix", option)[1].split()[0] == "from-option"

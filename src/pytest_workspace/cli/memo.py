@@ -94,7 +94,7 @@ def remember(
 
     from ..envs.cache.manifest import write_atomic
     from ..envs.installer_config import config_files
-    from ..loading.discover import matrix_candidates
+    from ..loading.discover import matrix_candidates, pytest_config_dir
 
     settings = core.settings
     matrix = core.matrix
@@ -104,6 +104,8 @@ def remember(
         matrix.lock_file(bundle.name),
         # the installer's configuration, which enters the env's key
         *config_files(core.installer.name, str(core.cache.envs_dir)),
+        # the pytest configuration whose workspace_* keys the command read
+        *pytest_config_dir(Path.cwd())[1],
     ]
     binaries = [env.spec.python.path, getattr(core.installer, "binary", None)]
     binaries += [sysconfig.get_path(name) for name in ("purelib", "platlib")]

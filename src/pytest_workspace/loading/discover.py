@@ -105,19 +105,35 @@ def _ini_value(kind: str, value: Any) -> Any:
 _TRUE = ("true", "1", "yes", "on", "y", "t")
 
 
+#: pytest's configuration files, in the order it prefers them, with their section
+PYTEST_CONFIGS = (
+    ("pytest.ini", "pytest"),
+    (".pytest.ini", "pytest"),
+    ("pyproject.toml", None),
+    ("tox.ini", "pytest"),
+    ("setup.cfg", "tool:pytest"),
+)
+
+
+def pytest_config_dir(start: Path) -> tuple[Path | None, list[Path]]:
+    """The directory whose pytest configuration applies at ``start`` (the nearest one
+    upwards that configures pytest, as pytest finds its inifile), and every file looked
+    at on the way (the CLI's remembered answers depend on them)."""
+    looked: list[Path] = []
+    for directory in (start, *start.parents):
+        looked += [directory / name for name, _ in PYTEST_CONFIGS]
+        if _pytest_ini(directory) is not None:
+            return directory, looked
+    return None, looked
+
+
 def _pytest_ini(rootdir: Path) -> dict[str, Any] | None:
     """The ``workspace_*`` keys of the pytest configuration in ``rootdir``, raw."""
     import configparser
 
     from .compat import tomllib
 
-    for name, section in (
-        ("pytest.ini", "pytest"),
-        (".pytest.ini", "pytest"),
-        ("pyproject.toml", None),
-        ("tox.ini", "pytest"),
-        ("setup.cfg", "tool:pytest"),
-    ):
+    for name, section in PYTEST_CONFIGS:
         path = rootdir / name
         if not path.is_file():
             continue

@@ -32,13 +32,25 @@ def layer(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def core(args: argparse.Namespace, **fixed: Any) -> Workspace:
-    """The core, with this command line's settings (flag > environment > matrix)."""
+    """The core, with this command line's settings: flag > environment variable > the
+    ``workspace_*`` keys of the pytest configuration that applies here (as pytest
+    itself reads them) > the matrix's own."""
+    from pathlib import Path
+
     from ...core.workspace import Settings, Workspace
+    from ...loading.discover import pytest_config_dir, pytest_ini_layer
     from ...settings import environment_layer
 
     # The CLI builds what it is told; only pytest swaps in the project under test.
     fixed.setdefault("detect_project", False)
-    return Workspace(Settings.layered(layer(args), environment_layer(), **fixed))
+    here = Path.cwd()
+    configured, _ = pytest_config_dir(here)
+    if configured is None:
+        return Workspace(Settings.layered(layer(args), environment_layer(), **fixed))
+    fixed.setdefault("rootdir", configured)
+    fixed.setdefault("search", (here,))
+    ini = pytest_ini_layer(configured)
+    return Workspace(Settings.layered(layer(args), environment_layer(), ini, **fixed))
 
 
 def matrix(args: argparse.Namespace) -> Matrix:
