@@ -728,3 +728,39 @@ def test_an_environment_variable_beats_the_ini_key(
     result = run(project, plugin_cache, "--bundle=old", "--workspace-matrix=nowhere.toml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --bundle needs a matrix file: *nowhere.toml*"])
+
+
+def test_settings_in_a_table_pytest_never_reads(
+    project: pytest.Pytester, plugin_cache: Path
+) -> None:
+    # workspace_* keys in [tool.pytest.ini_options] break the project's envs that run
+    # without the plugin under filterwarnings = error (PytestConfigWarning: Unknown
+    # config option); [tool.pytest-workspace] is read by the plugin alone.
+    matrix = project.path / "versions.toml"
+    (project.path / "m").mkdir()
+    matrix.rename(project.path / "m" / "versions.toml")
+    project.makepyprojecttoml(
+        '[tool.pytest.ini_options]\nfilterwarnings = ["error"]\n'
+        '[tool.pytest-workspace]\nmatrix = "m/versions.toml"\nbundles = ["new"]\n'
+    )
+    project.makepyfile(test_alone="def test_alone():\n    pass\n")
+    plain = ("-p", "no:workspace", "-p", "no:cacheprovider", "test_alone.py")
+    without = project.runpytest_subprocess(*plain)
+    without.assert_outcomes(passed=1)  # no plugin, no warning
+    result = run(project, plugin_cache, "-k", "test_core_version")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*matrix */m/versions.toml*"])
+    # The same keys in the pytest section: what the table avoids.
+    project.makepyprojecttoml(
+        '[tool.pytest.ini_options]\nfilterwarnings = ["error"]\n'
+        'workspace_matrix = "m/versions.toml"\n'
+    )
+    broken = project.runpytest_subprocess(*plain)
+    assert broken.ret != 0
+    said = broken.stdout.str() + broken.stderr.str()
+    assert "Unknown config option: workspace_matrix" in said
+    # A key the table does not know is one line naming the file and key.
+    project.makepyprojecttoml('[tool.pytest-workspace]\nmatirx = "m/versions.toml"\n')
+    wrong = run(project, plugin_cache)
+    assert wrong.ret == pytest.ExitCode.USAGE_ERROR
+    wrong.stderr.fnmatch_lines(["*pyproject.toml: tool.pytest-workspace.matirx: unknown key*"])

@@ -73,16 +73,60 @@ def pytest_ini_layer(rootdir: Path) -> dict[str, Any]:
     tox.ini, setup.cfg that configures pytest, as pytest picks it). For the front-ends
     that are not pytest (tox, nox, the meta-repository's commands), which must read the
     same settings as the plugin does; a relative path is relative to ``rootdir``."""
-    raw = _pytest_ini(rootdir)
-    if not raw:
-        return {}
+    raw = _pytest_ini(rootdir) or {}
     from ..settings import SETTINGS
 
+    tool = tool_layer(rootdir)
     layer: dict[str, Any] = {}
     for entry in SETTINGS:
         value = raw.get(str(entry.ini)) if entry.ini else None
-        if value is None:
-            continue
+        if value is not None:
+            layer[entry.name] = _ini_value(entry.kind, value)
+        elif entry.name in tool:
+            layer[entry.name] = tool[entry.name]
+    return layer
+
+
+#: the pyproject.toml table only pytest-workspace reads: pytest never sees its keys, so
+#: a project's envs without the plugin get no "Unknown config option" warning (an error
+#: under filterwarnings = error)
+TOOL_TABLE = "pytest-workspace"
+
+
+def tool_layer(rootdir: Path) -> dict[str, Any]:
+    """The settings of ``[tool.pytest-workspace]`` in ``rootdir/pyproject.toml``, by
+    setting name: its keys are the ini keys without ``workspace_`` (``matrix``,
+    ``env``, ``find-links`` or ``find_links``), in TOML types. An unknown key or a wrong
+    type is one error naming the file and key."""
+    from ..errors import WorkspaceError
+    from ..settings import SETTINGS
+    from .compat import tomllib
+
+    path = rootdir / "pyproject.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    table = data.get("tool", {}).get(TOOL_TABLE)
+    if table is None:
+        return {}
+    where = f"{path}: tool.{TOOL_TABLE}"
+    if not isinstance(table, dict):
+        raise WorkspaceError(f"{where}: expected a table, got {table!r}")
+    known = {str(e.ini).removeprefix("workspace_"): e for e in SETTINGS if e.ini}
+    layer: dict[str, Any] = {}
+    for key, value in table.items():
+        entry = known.get(key.replace("-", "_"))
+        if entry is None:
+            names = ", ".join(sorted(n.replace("_", "-") for n in known))
+            raise WorkspaceError(f"{where}.{key}: unknown key; expected one of {names}")
+        lists = entry.kind in ("list", "args")
+        if lists and not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+            raise WorkspaceError(f"{where}.{key}: expected a list of strings, got {value!r}")
+        if entry.kind == "flag" and not isinstance(value, bool):
+            raise WorkspaceError(f"{where}.{key}: expected true or false, got {value!r}")
+        if not lists and entry.kind != "flag" and not isinstance(value, str):
+            raise WorkspaceError(f"{where}.{key}: expected a string, got {value!r}")
         layer[entry.name] = _ini_value(entry.kind, value)
     return layer
 
@@ -122,7 +166,7 @@ def pytest_config_dir(start: Path) -> tuple[Path | None, list[Path]]:
     looked: list[Path] = []
     for directory in (start, *start.parents):
         looked += [directory / name for name, _ in PYTEST_CONFIGS]
-        if _pytest_ini(directory) is not None:
+        if _pytest_ini(directory) is not None or tool_layer(directory):
             return directory, looked
     return None, looked
 

@@ -55,5 +55,15 @@ def layers(config: pytest.Config) -> tuple[dict[str, Any], dict[str, Any]]:
     options = {entry.name: _option(config, entry) for entry in SETTINGS if entry.option}
     # pytest's own --strict asks for the same as ours.
     options["strict"] = options.get("strict") or config.getoption("strict", False)
-    inis = {entry.name: config.getini(entry.ini) for entry in SETTINGS if entry.ini}
+    from ..loading.discover import tool_layer
+
+    # [tool.pytest-workspace] in pyproject.toml, where the pytest configuration's keys
+    # leave a setting empty.
+    tool = tool_layer(config.rootpath)
+    inis = {}
+    for entry in SETTINGS:
+        if entry.ini:
+            value = config.getini(entry.ini)
+            empty = value is None or value == "" or value == [] or value is False
+            inis[entry.name] = tool[entry.name] if empty and entry.name in tool else value
     return options, inis
