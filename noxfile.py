@@ -72,10 +72,26 @@ def xdist(session: nox.Session, end: str) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """The Sphinx site under docs/ (offline, warnings as errors) into docs/_build/html."""
+    session.install("-e", ".[docs]")
+    session.run(
+        "sphinx-build",
+        "-W",
+        "--keep-going",
+        "-b",
+        "html",
+        "docs",
+        "docs/_build/html",
+        *session.posargs,
+    )
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff, mypy --strict, and the package's layers (import-linter's contracts)."""
     session.install("-e", ".[dev]")
-    paths = ["src", "tests", "benchmarks", "examples", "noxfile.py"]
+    paths = ["src", "tests", "benchmarks", "examples", "docs", "noxfile.py"]
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
     session.run("mypy")

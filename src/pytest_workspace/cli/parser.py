@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "merge results JSON files into one compatibility matrix"),
     "lock": ("lock", "resolve bundles into PEP 751 lock files (needs uv)"),
     "env": ("env", "build (or reuse) a bundle's env and print its path"),
-    "cache": ("cache", "list or prune cached envs"),
+    "cache": ("cache", "list, prune or verify cached envs"),
     "workspace": ("workspace", "meta-repository: the sibling checkouts"),
     "bundle": ("bundle", "bundles as releases: new, export, diff, publish"),
 }
