@@ -77,11 +77,14 @@ def upgrade_paths(path: PathLike | None = None, *, pattern: str = "all") -> list
     """``nox.param`` per upgrade path, ids like ``lts-3.1:stable-3.2``::
 
     @nox.parametrize("path", workspace.upgrade_paths())
+
+    ``pattern="derived"``: the paths ``explore upgrades`` derives from the bundles'
+    release dates (``pytest --upgrade-path`` takes each id as it takes a declared one).
     """
     import nox
 
     loaded = matrix(path)
-    if not loaded.upgrades:
+    if not loaded.upgrades and pattern != "derived":
         return []
     from .core.selection import select_upgrades
 

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("show", "show a bundle's pins, requirements and applicable rows"),
     "ci-matrix": ("ci_matrix", "print the bundles as a CI job matrix"),
     "report": ("report", "merge results JSON files into one compatibility matrix"),
+    "explore": ("explore", "combinations and upgrade paths the rows allow: floor, latest, pairs"),
     "lock": ("lock", "resolve bundles into PEP 751 lock files (needs uv)"),
     "env": ("env", "build (or reuse) a bundle's env and print its path"),
     "cache": ("cache", "list, prune or verify cached envs"),

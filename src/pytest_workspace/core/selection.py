@@ -91,13 +91,24 @@ def select_bundles(matrix: Matrix, patterns: Iterable[str]) -> tuple[Bundle, ...
 
 
 def select_upgrades(matrix: Matrix, patterns: Iterable[str]) -> tuple[UpgradePath, ...]:
-    """Upgrade paths by id (``lts-3.1:stable-3.2``), glob or ``all``; a ``FROM:TO``
+    """Upgrade paths by id (``lts-3.1:stable-3.2``), glob, ``all`` or ``derived`` (from
+    the bundles' release dates); a ``FROM:TO``
     that the matrix does not declare is an ad-hoc path between two bundles or
     ``component@version[,...]`` ends (checked like a combination by the caller)."""
     known = {path.id: path for path in matrix.upgrades}
     wanted: list[str] = []
     adhoc: dict[str, UpgradePath] = {}
     for pattern in patterns:
+        if pattern == "derived":
+            # From the bundles' release dates (explore upgrades): run like declared ones.
+            from ..model.explore import derived_upgrades
+
+            for path in derived_upgrades(matrix):
+                if path.id in known:
+                    wanted.extend([path.id] if path.id not in wanted else [])
+                else:
+                    adhoc.setdefault(path.id, path)
+            continue
         matched = list(known) if pattern == "all" else fnmatch.filter(known, pattern)
         if not matched and pattern.count(":") == 1 and not any(c in pattern for c in "*?["):
             adhoc[pattern] = parse_upgrade_path(matrix, pattern)

@@ -27,6 +27,9 @@ from ..model.names import normalize
 from ..model.validity import check_pins, check_upgrade
 from .selection import Request, Selection, select_bundles, select_upgrades
 
+#: the combinations ``--combination`` computes instead of reading (see :meth:`explored`)
+EXPLORED = ("floor", "latest")
+
 if TYPE_CHECKING:
     from ..envs.cache.store import EnvCache
     from ..envs.env import Env
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from ..envs.installers import Installer
     from ..envs.interpreters import Interpreter
     from ..envs.pylock import Lock
+    from ..model.explore import Space
 
 __all__ = ["Settings", "Workspace"]
 
@@ -160,6 +164,50 @@ class Workspace:
         ]
         return Bundle(name=spec, pins=pins, adhoc=True), problems
 
+    # -- exploring the matrix --------------------------------------------------------
+
+    def explore(
+        self, *, from_index: bool, only_index: bool = False, pre: bool = False
+    ) -> tuple[Space, list[str]]:
+        """The search space of :mod:`..model.explore`: each pin key's candidates are
+        the versions the matrix names; ``from_index`` adds the releases the find-links
+        and the index offer (``only_index``: those alone, where any place answered).
+        Also the notes on what could not be asked."""
+        from ..envs.available import Unreachable, available_versions
+        from ..model.explore import Space, matrix_candidates, variables
+
+        candidates = matrix_candidates(self.matrix)
+        notes: list[str] = []
+        if from_index:
+            for key, component, member in variables(self.matrix):
+                declared = self.matrix.component(component)
+                distribution = declared.distribution(member) if member else declared.distribution()
+                try:
+                    offered = available_versions(distribution, self.index, pre=pre)
+                except Unreachable as error:
+                    notes.append(f"note: {error}; {key}: the matrix's own versions")
+                    continue
+                if only_index and offered:
+                    candidates[key] = offered
+                else:
+                    candidates[key] = sorted({*candidates.get(key, ()), *offered})
+        return Space(self.matrix, candidates), notes
+
+    def explored(self, which: str) -> tuple[Bundle, list[str]]:
+        """``--combination floor`` / ``latest``: the lowest (highest) releases the rows
+        allow together (:meth:`explore`, from the index), as an ad-hoc combination."""
+        from ..model.explore import NoLegalCombination
+
+        space, notes = self.explore(from_index=True, only_index=True)
+        try:
+            found = space.floor() if which == "floor" else space.latest()
+        except NoLegalCombination as error:
+            raise WorkspaceError(
+                f"--combination {which}: {error}: {'; '.join(error.conflicts)}"
+            ) from None
+        notes.append(f"note: --combination {which} is {found.spec}")
+        return Bundle(name=which, pins=found.pins, adhoc=True), notes
+
     def select(self, request: Request) -> Selection:
         """Resolve names, globs and combinations against the matrix; an invalid
         combination is an error under ``strict``, a note otherwise."""
@@ -171,7 +219,14 @@ class Workspace:
             for notice in check_pins(matrix, chosen.pins, chosen.key)
             if notice.level == "error"
         ]
-        for spec in request.combinations:
+        # `ci-matrix --explore` packs several into one job, separated by ';'.
+        specs = [one.strip() for spec in request.combinations for one in spec.split(";")]
+        for spec in filter(None, specs):
+            if spec in EXPLORED:
+                combination, found = self.explored(spec)
+                notes.extend(found)
+                bundles.append(combination)
+                continue
             combination, problems = self.combination(spec)
             if problems and self.settings.strict:
                 raise WorkspaceError(str(problems[0]))

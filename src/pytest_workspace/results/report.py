@@ -25,7 +25,9 @@ __all__ = [
     "render_markdown",
 ]
 
-RowKind = Literal["bundle", "upgrade path"]
+RowKind = Literal["bundle", "combination", "upgrade path"]
+#: what ``--combination`` computes (``explore``) rather than reads
+_EXPLORED = ("floor", "latest")
 
 
 # -- merged compatibility report ---------------------------------------------------------
@@ -64,7 +66,11 @@ class Merged:
 
     def headline(self) -> str:
         parts = []
-        for kind, plural in (("bundle", "bundles"), ("upgrade path", "upgrade paths")):
+        for kind, plural in (
+            ("bundle", "bundles"),
+            ("combination", "explored combinations"),
+            ("upgrade path", "upgrade paths"),
+        ):
             rows = [row for row in self.rows if row.kind == kind]
             if rows:
                 green = sum(row.status == GREEN for row in rows)
@@ -122,19 +128,32 @@ def merge(
     modules: set[str] = set()
     order = [*(declared_bundles or {}), *(n for k, n in details if k == "bundle")]
     path_order = [*(declared_paths or {}), *(n for k, n in details if k == "upgrade path")]
-    kinds: tuple[tuple[RowKind, list[str]], ...] = (("bundle", order), ("upgrade path", path_order))
+    # Combinations (explored ones, ad-hoc ones) apart from the bundles: a name with
+    # '=' is a --combination spec, floor and latest what `explore` computes.
+    declared = declared_bundles or {}
+
+    def combination(name: str) -> bool:
+        return name not in declared and ("=" in name or name in _EXPLORED)
+
+    order = list(dict.fromkeys(order))
+    kinds: tuple[tuple[RowKind, list[str]], ...] = (
+        ("bundle", [n for n in order if not combination(n)]),
+        ("combination", [n for n in order if combination(n)]),
+        ("upgrade path", path_order),
+    )
     for kind, names in kinds:
         for name in dict.fromkeys(names):
-            row = Row(kind, name, details[(kind, name)])
-            results = newest.get((kind, name))
+            found: str = "bundle" if kind == "combination" else kind
+            row = Row(kind, name, details[(found, name)])
+            results = newest.get((found, name))
             if results is not None:
                 row.started, row.source = results.started.isoformat(), results.source
                 row.verdict = (
                     results.bundles[name].verdict
-                    if kind == "bundle"
+                    if found == "bundle"
                     else results.paths[name].verdict
                 )
-                attribute = "bundle" if kind == "bundle" else "upgrade_path"
+                attribute = "bundle" if found == "bundle" else "upgrade_path"
                 for test in results.tests:
                     if getattr(test, attribute) != name:
                         continue

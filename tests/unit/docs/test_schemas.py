@@ -126,7 +126,8 @@ def results_file() -> dict[str, Any]:
             "core": {"path": "/src/core", "branch": "main", "commit": "1a2b3c4", "dirty": False}
         },
     )
-    return json.loads(json.dumps(document))
+    copy: dict[str, Any] = json.loads(json.dumps(document))
+    return copy
 
 
 def test_a_results_file_validates() -> None:

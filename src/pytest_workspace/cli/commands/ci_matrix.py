@@ -58,6 +58,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="with --sibling-refs: workspace.toml or wrknv.toml (default: found upwards)",
     )
+    from ..parser import add_setting
+
+    parser.add_argument(
+        "--explore",
+        choices=["pairs"],
+        help="add jobs for the combinations of `explore pairs` (field `combination`; "
+        "several joined by ';' when packed)",
+    )
+    parser.add_argument("--strength", type=int, default=2, metavar="T", help="with --explore")
+    parser.add_argument("--from-index", action="store_true", help="with --explore")
+    parser.add_argument("--pre", action="store_true", help="with --explore")
+    parser.add_argument(
+        "--max-jobs",
+        type=int,
+        default=256,
+        metavar="N",
+        help="pack explored combinations so that there are at most N jobs (default: 256, "
+        "GitHub's limit)",
+    )
+    for name in ("find_links", "index_url", "offline"):
+        add_setting(parser, name)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,8 +106,33 @@ def run(args: argparse.Namespace) -> int:
         bundles = [bundle for bundle in bundles if touches(bundle.pins)]
         paths = [p for p in paths if touches(p.source.pins) or touches(p.target.pins)]
     common = {"sibling_refs": _sibling_refs(args)} if args.sibling_refs else None
-    print(ci_matrix(bundles, args.format, upgrades=paths, common=common))
+    explored: list[tuple[str, str]] = []
+    if args.explore:
+        from .explore import covering
+
+        _, found_combinations, notes = covering(args)
+        for note in notes:
+            print(note, file=sys.stderr)
+        room = args.max_jobs - len(bundles) - len(paths)
+        if room < 1 and found_combinations:
+            raise SelectionError(
+                f"--max-jobs {args.max_jobs}: the {len(bundles) + len(paths)} bundle and "
+                "upgrade-path jobs leave no room for explored combinations"
+            )
+        explored = pack([c.spec for c in found_combinations], room, args.explore)
+    print(ci_matrix(bundles, args.format, upgrades=paths, common=common, explored=explored))
     return OK
+
+
+def pack(specs: Sequence[str], room: int, name: str) -> list[tuple[str, str]]:
+    """The combinations as jobs ``(name-N, spec[;spec...])``: one per job while they
+    fit in ``room`` jobs, else as evenly as may be, in order."""
+    jobs = min(len(specs), max(room, 1))
+    packed: list[tuple[str, str]] = []
+    for number in range(jobs):
+        share = specs[number * len(specs) // jobs : (number + 1) * len(specs) // jobs]
+        packed.append((f"{name}-{number + 1}", ";".join(share)))
+    return packed
 
 
 def _sibling_refs(args: argparse.Namespace) -> str:
@@ -119,6 +165,7 @@ def ci_matrix(
     fmt: str = "github",
     upgrades: Sequence[UpgradePath] = (),
     common: Mapping[str, str] | None = None,
+    explored: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The bundles (and upgrade paths) as a CI job matrix.
 
@@ -132,6 +179,8 @@ def ci_matrix(
 
     entries = [{"bundle": b.name, "tox_env": tox_bundle_env(b)} for b in bundles]
     entries += [{"upgrade_path": p.id, "tox_env": tox_upgrade_env(p)} for p in upgrades]
+    # pytest --combination="${{ matrix.combination }}" (';' separates packed ones)
+    entries += [{"name": name, "combination": spec} for name, spec in explored]
     for entry in entries:
         entry.update(common or {})
     if fmt == "github":
