@@ -30,9 +30,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         remembered = replay(argv)
         if remembered is not None:
             return remembered
+    # `bisect GOOD BAD [options] -- PYTEST ARGS`: what follows `--` is the test
+    # command's, whatever it looks like.
+    passed: list[str] = []
+    if command_in(argv) == "bisect" and "--" in argv:
+        passed = argv[argv.index("--") + 1 :]
+        argv = argv[: argv.index("--")]
     parser = build_parser(argv)
     args, rest = parser.parse_known_args(argv)
     args.argv = argv
+    if passed:
+        args.pytest_args = passed
     # `bundle new NAME --from B core=3.2.1`: argparse stops taking positionals after an
     # option; COMPONENT=VERSION items may come anywhere.
     items = all("=" in item and not item.startswith("-") for item in rest)

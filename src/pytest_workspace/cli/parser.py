@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ci-matrix": ("ci_matrix", "print the bundles as a CI job matrix"),
     "report": ("report", "merge results JSON files into one compatibility matrix"),
     "explore": ("explore", "combinations and upgrade paths the rows allow: floor, latest, pairs"),
+    "bisect": ("bisect", "find the component changes that turn the suite red between two bundles"),
     "lock": ("lock", "resolve bundles into PEP 751 lock files (needs uv)"),
     "env": ("env", "build (or reuse) a bundle's env and print its path"),
     "cache": ("cache", "list, prune or verify cached envs"),
