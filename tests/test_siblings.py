@@ -817,3 +817,117 @@ def test_setup_builds_on_the_bundles_python(
     running = ".".join(map(str, sys.version_info[:3]))
     assert main(["workspace", "setup", "--python", running, "--offline", *config]) == 2
     assert f"has Python {version}, not {running}; remove it" in capsys.readouterr().err
+
+
+def forge_environ(remotes: Path) -> dict[str, str]:
+    """https://github.com/example/NAME reaches the test's repositories (git's own URL
+    rewriting, as a forge mirror would be configured)."""
+    return {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"url.{remotes}/.insteadOf",
+        "GIT_CONFIG_VALUE_0": "https://github.com/example/",
+    }
+
+
+def test_depends_on_trailers_check_out_unmerged_changes_together(
+    tmp_path: Path,
+    remotes: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in forge_environ(remotes).items():
+        monkeypatch.setenv(name, value)
+    # An unmerged pull request in core (refs/pull/12/head) and a branch in platform.
+    core = remotes / "core"
+    git(core, "checkout", "-q", "-b", "fix")
+    (core / "FIX").write_text("the change\n")
+    git(core, "add", "FIX")
+    git(core, "commit", "-q", "-m", "fix")
+    git(core, "update-ref", "refs/pull/12/head", "HEAD")
+    git(core, "checkout", "-q", "main")
+    git(remotes / "platform", "branch", "feature-y")
+    meta = tmp_path / "work" / "meta"
+    meta.mkdir(parents=True)
+    (meta / "workspace.toml").write_text(
+        '[[siblings]]\nname = "core"\nrepo = "https://github.com/example/core"\n'
+        '[[siblings]]\nname = "platform"\nrepo = "https://github.com/example/platform"\n'
+    )
+    config = ["--config", str(meta / "workspace.toml")]
+    message = tmp_path / "message.txt"
+    message.write_text(
+        "Use the new API\n\n"
+        "Depends-On: https://github.com/example/core.git/pull/12\n"
+        "Depends-On: platform feature-y\n"
+    )
+    assert main(["workspace", "bootstrap", *config, "--depends-on", f"@{message}"]) == 0
+    out = capsys.readouterr().out
+    assert "at Depends-On refs/pull/12/head" in out
+    assert "at Depends-On feature-y" in out
+    work = tmp_path / "work"
+    assert (work / "core" / "FIX").read_text() == "the change\n"
+    assert main(["workspace", "status", *config]) == 0
+    assert "(Depends-On refs/pull/12/head)" in capsys.readouterr().out
+    # A clean checkout is moved too; a dirty one never.
+    git(work / "core", "checkout", "-q", "main")
+    assert main(["workspace", "bootstrap", *config, "--depends-on", f"@{message}"]) == 0
+    assert "core             checked out: Depends-On refs/pull/12/head" in capsys.readouterr().out
+    (work / "platform" / "NOTES").write_text("mine\n")
+    git(work / "platform", "add", "NOTES")
+    assert main(["workspace", "bootstrap", *config, "--depends-on", f"@{message}"]) == 0
+    assert "platform         skipped: Depends-On feature-y: uncommitted changes" in (
+        capsys.readouterr().out
+    )
+    # CI carries the same refs into each job, and bootstrap --ref takes refs/pull/...
+    (meta / "versions.toml").write_text('[bundles.b]\ncore = "1.0.0"\n')
+    argv = ["ci-matrix", "--matrix", str(meta / "versions.toml"), *config, "--sibling-refs"]
+    assert main([*argv, "--depends-on", f"@{message}"]) == 0
+    refs = json.loads(capsys.readouterr().out)["include"][0]["sibling_refs"]
+    assert refs == "core=refs/pull/12/head,platform=feature-y"
+    elsewhere = tmp_path / "ci" / "meta"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "workspace.toml").write_text((meta / "workspace.toml").read_text())
+    ci = ["--config", str(elsewhere / "workspace.toml")]
+    assert main(["workspace", "bootstrap", *ci, "--ref", refs]) == 0
+    assert (tmp_path / "ci" / "core" / "FIX").is_file()
+    # A trailer naming no sibling's repository is one line.
+    message.write_text("Depends-On: https://github.com/example/other/pull/3\n")
+    assert main(["workspace", "bootstrap", *config, "--depends-on", f"@{message}"]) == 2
+    assert "https://github.com/example/other is no sibling's repo" in capsys.readouterr().err
+
+
+def test_gitlab_merge_requests_and_names_with_refs(tmp_path: Path) -> None:
+    from pytest_workspace.meta.depends import depends_on
+
+    (tmp_path / "workspace.toml").write_text(
+        '[[siblings]]\nname = "core"\nrepo = "https://gitlab.example.com/group/core.git"\n'
+    )
+    meta = load_config(tmp_path / "workspace.toml")
+    text = "x\n\ndepends-on: https://gitlab.example.com/group/core/-/merge_requests/7\n"
+    assert depends_on(meta, text) == {"core": "refs/merge-requests/7/head"}
+    assert depends_on(meta, "Depends-On: core feature-x") == {"core": "feature-x"}
+    with pytest.raises(WorkspaceError, match="unknown sibling 'tools'"):
+        depends_on(meta, "Depends-On: tools main")
+    with pytest.raises(WorkspaceError, match="expected NAME REF"):
+        depends_on(meta, "Depends-On: core")
+
+
+def test_affected_siblings_and_jobs(
+    tmp_path: Path, remotes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    meta = meta_repo(tmp_path, remotes, ("plugin", "platform", "core"))
+    config = ["--config", str(meta / "workspace.toml")]
+    assert main(["workspace", "bootstrap", *config]) == 0
+    capsys.readouterr()
+    # platform and plugin depend on pwt-core: a change in core affects all three.
+    assert main(["workspace", "affected", "core", *config]) == 0
+    assert capsys.readouterr().out.splitlines() == ["core", "plugin", "platform"]
+    assert main(["workspace", "affected", "platform", *config]) == 0
+    assert capsys.readouterr().out.splitlines() == ["platform"]
+    (meta / "versions.toml").write_text(
+        '[bundles.core-only]\ncore = "1.0.0"\n[bundles.with-platform]\ncore = "1.0.0"\n'
+        'platform = "1.0.0"\n'
+    )
+    argv = ["ci-matrix", "--matrix", str(meta / "versions.toml"), *config]
+    assert main([*argv, "--affected-by", "platform"]) == 0
+    jobs = json.loads(capsys.readouterr().out)["include"]
+    assert [job["bundle"] for job in jobs] == ["with-platform"]

@@ -28,7 +28,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..envs.install import InstallPlan
 
-__all__ = ["Step", "bootstrap", "serialised", "setup", "validate", "verify_editables"]
+__all__ = [
+    "Step",
+    "bootstrap",
+    "depends_recorded",
+    "serialised",
+    "setup",
+    "validate",
+    "verify_editables",
+]
 
 #: what bootstrap cloned, so a sibling dropped from the configuration can be reported
 RECORD = Path(".pytest-workspace") / "siblings.json"
@@ -90,6 +98,7 @@ def bootstrap(
     update: bool = False,
     refs: Mapping[str, str] | None = None,
     only: Sequence[str] = (),
+    depends: Mapping[str, str] | None = None,
 ) -> Iterator[Step]:
     """Clone the missing siblings (``only`` these, when given); report (and with
     ``update`` fast-forward, when safe) the present ones; report recorded clones that
@@ -106,8 +115,12 @@ def bootstrap(
     unknown += sorted(set(only or ()) - {s.name for s in meta.siblings})
     if unknown:
         meta.sibling(unknown[0])  # raises, naming the known siblings
+    depends = dict(depends or {})
     for state in inspect(meta):
         if only and state.sibling.name not in only:
+            continue
+        if state.sibling.name in depends:
+            yield _depends_on(meta, state, depends[state.sibling.name])
             continue
         yield _bootstrap_one(meta, state, update, refs)
     if only:
@@ -172,6 +185,63 @@ def _bootstrap_one(
     return Step(name, "updated", f"{state.branch}: {change}")
 
 
+#: which sibling a ``Depends-On:`` trailer checked out at which ref and commit
+DEPENDS_RECORD = Path(".pytest-workspace") / "depends-on.json"
+
+
+def _depends_on(meta: MetaRepository, state: SiblingState, ref: str) -> Step:
+    """A ``Depends-On:`` ref: fetched from the sibling's repo and checked out, in a
+    fresh clone or a clean checkout of that repo (never a dirty one)."""
+    from . import git as _git
+
+    name = state.sibling.name
+    if state.present:
+        refused = state.problem or (
+            "a symlink (used for installs only, never written through)" if state.link else None
+        )
+        refused = refused or ("uncommitted changes" if state.dirty else None)
+        if refused is None and state.remote_matches is False:
+            refused = f"its origin is not {state.sibling.repo}"
+        if refused:
+            return Step(name, "skipped", f"Depends-On {ref}: {refused}")
+        try:
+            commit = _git.fetch_checkout(state.path, ref)
+        except _git.GitError as error:
+            return Step(name, "failed", str(error))
+        _record_depends(meta, name, ref, commit)
+        return Step(name, "checked out", f"Depends-On {ref} ({commit})")
+    step = _bootstrap_one(meta, state, False, {})
+    if step.action != "cloned":
+        return step
+    try:
+        commit = _git.fetch_checkout(state.path, ref)
+    except _git.GitError as error:
+        return Step(name, "failed", str(error))
+    _record_depends(meta, name, ref, commit)
+    return Step(name, "cloned", f"{step.detail}, at Depends-On {ref} ({commit})")
+
+
+def depends_recorded(meta: MetaRepository) -> dict[str, dict[str, str]]:
+    """The ``Depends-On:`` refs bootstrap checked out: sibling -> ref and commit."""
+    try:
+        data = json.loads((meta.root / DEPENDS_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        str(k): {"ref": str(v.get("ref")), "commit": str(v.get("commit"))}
+        for k, v in data.items()
+        if isinstance(v, dict)
+    }
+
+
+def _record_depends(meta: MetaRepository, name: str, ref: str, commit: str) -> None:
+    data = depends_recorded(meta)
+    data[name] = {"ref": ref, "commit": commit}
+    _write_record(meta, DEPENDS_RECORD, data)
+
+
 def _recorded(meta: MetaRepository) -> dict[str, str]:
     try:
         data = json.loads((meta.root / RECORD).read_text(encoding="utf-8"))
@@ -184,13 +254,18 @@ def _record(meta: MetaRepository, name: str, path: Path) -> None:
     """Remember that we cloned ``name`` at ``path`` (``.pytest-workspace/siblings.json``).
     Nothing is written through a link: a link planted at the directory, the record or
     its ``.gitignore`` is left alone, and the record is replaced, never written into."""
+    data: dict[str, object] = dict(_recorded(meta))
+    data[name] = str(path)
+    _write_record(meta, RECORD, data)
+
+
+def _write_record(meta: MetaRepository, relative: Path, data: Mapping[str, object]) -> None:
+    """Replace a record under ``.pytest-workspace`` atomically, never through a link."""
     import tempfile
 
-    record = meta.root / RECORD
+    record = meta.root / relative
     if record.parent.is_symlink() or record.is_symlink():
         return
-    data = _recorded(meta)
-    data[name] = str(path)
     record.parent.mkdir(exist_ok=True)
     # Like .pytest_cache: the directory ignores itself (created once, never rewritten).
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -201,7 +276,7 @@ def _record(meta: MetaRepository, name: str, path: Path) -> None:
     else:
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
             stream.write("*\n")
-    handle, temporary = tempfile.mkstemp(dir=record.parent, prefix=".siblings.")
+    handle, temporary = tempfile.mkstemp(dir=record.parent, prefix=f".{record.stem}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -23,6 +23,7 @@ __all__ = [
     "clone",
     "describe",
     "fast_forward",
+    "fetch_checkout",
     "has_branch",
     "inspect",
     "ref_problem",
@@ -118,7 +119,9 @@ def inspect(path: Path) -> Checkout:
         detached = not _git(holders, real, check=False)
     return Checkout(
         toplevel=True,
-        remote=_git(["remote", "get-url", "origin"], real, check=False) or None,
+        # As written, not as url.<base>.insteadOf rewrites it (get-url would): it is
+        # compared with the sibling's configured repo.
+        remote=_git(["config", "--get", "remote.origin.url"], real, check=False) or None,
         branch=branch,
         upstream=upstream,
         commit=_git(["rev-parse", "--short", "HEAD"], real, check=False) or None,
@@ -135,9 +138,25 @@ def clone(repo: str, path: Path, ref: str | None = None) -> None:
         if problem:
             raise GitError(f"refusing to clone {repo!r}: expected {problem}")
     args = ["clone", "--quiet"]
-    if ref:
+    if ref and not ref.startswith("refs/"):
         args.append(f"--branch={ref}")
     _git([*args, "--", repo, str(path)], path.parent)
+    if ref and ref.startswith("refs/"):
+        # refs/pull/12/head and the like are no branch: fetched, then checked out.
+        fetch_checkout(path, ref)
+
+
+def fetch_checkout(path: Path, ref: str) -> str:
+    """Fetch ``ref`` (a branch, a tag, ``refs/pull/12/head``) from the checkout's
+    origin and check it out, detached; the short commit. The caller made sure the
+    checkout is clean, its own top level and of the sibling's repo."""
+    problem = ref_problem(ref)
+    if problem:
+        raise GitError(f"refusing to fetch {ref!r}: expected {problem}")
+    real = path.resolve()
+    _git(["fetch", "--quiet", "origin", ref], real)
+    _git(["checkout", "--quiet", "--detach", "FETCH_HEAD"], real)
+    return _git(["rev-parse", "--short", "HEAD"], real)
 
 
 def describe(path: Path) -> str | None:

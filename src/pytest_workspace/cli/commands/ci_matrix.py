@@ -61,6 +61,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..parser import add_setting
 
     parser.add_argument(
+        "--depends-on",
+        metavar="TEXT",
+        help="with --sibling-refs: the refs of its Depends-On: trailers (@FILE or - reads it)",
+    )
+    parser.add_argument(
+        "--affected-by",
+        nargs="+",
+        default=[],
+        metavar="SIBLING",
+        help="only jobs whose bundle pins a sibling affected by these (them, and who "
+        "depends on them: `workspace affected`)",
+    )
+    parser.add_argument(
         "--explore",
         choices=["pairs"],
         help="add jobs for the combinations of `explore pairs` (field `combination`; "
@@ -105,6 +118,23 @@ def run(args: argparse.Namespace) -> int:
 
         bundles = [bundle for bundle in bundles if touches(bundle.pins)]
         paths = [p for p in paths if touches(p.source.pins) or touches(p.target.pins)]
+    if args.affected_by:
+        from ...meta.config import load_config
+        from ...meta.depends import affected
+        from ...meta.state import inspect
+
+        reached = {
+            state.sibling.matrix_component
+            for state in affected(inspect(load_config(args.config)), args.affected_by)
+        }
+        bundles = [b for b in bundles if any(pin.component in reached for pin in b.pins)]
+        paths = [
+            p
+            for p in paths
+            if any(pin.component in reached for pin in (*p.source.pins, *p.target.pins))
+        ]
+    if args.depends_on and not args.sibling_refs:
+        raise SelectionError("--depends-on needs --sibling-refs")
     common = {"sibling_refs": _sibling_refs(args)} if args.sibling_refs else None
     explored: list[tuple[str, str]] = []
     if args.explore:
@@ -157,6 +187,10 @@ def _sibling_refs(args: argparse.Namespace) -> str:
                 print(f"note: {sibling.name} has no branch {branch}: {own}", file=sys.stderr)
     for name, ref in given.items():
         refs[meta.sibling(name).name] = ref
+    if args.depends_on:
+        from ...meta.depends import depends_on, read_text
+
+        refs.update(depends_on(meta, read_text(args.depends_on)))
     return ",".join(f"{name}={ref}" for name, ref in refs.items())
 
 

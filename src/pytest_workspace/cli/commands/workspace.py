@@ -57,6 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "repository has BRANCH, the others on their own ref",
     )
     boot.add_argument("names", nargs="*", metavar="NAME", help="only these siblings (default: all)")
+    boot.add_argument(
+        "--depends-on",
+        metavar="TEXT",
+        help="check out the refs its Depends-On: trailers name (a commit message or pull "
+        "request body; @FILE or - reads it), in fresh clones or clean checkouts",
+    )
     setup_ = config(
         action("setup", "one shared env with every present sibling installed editable", setup)
     )
@@ -89,6 +95,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     validate_.add_argument("--venv", type=path, metavar="PATH", help="default: .venv")
     config(action("order", "print the siblings in dependency order", order))
+    affected_ = config(
+        action(
+            "affected",
+            "the siblings whose suites must run when NAME changed (its dependents too)",
+            affected,
+        )
+    )
+    affected_.add_argument("names", nargs="+", metavar="NAME")
+    affected_.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def _meta(args: argparse.Namespace) -> tuple[MetaRepository, Workspace]:
@@ -131,8 +146,10 @@ def status(args: argparse.Namespace) -> int:
     bundle = core.matrix.bundle(chosen) if chosen else None
     pins = {pin.component: pin for pin in bundle.pins} if bundle else {}
     rows = []
+    from ...meta.actions import depends_recorded
     from ...meta.git import describe
 
+    depending = depends_recorded(meta)
     for state in inspect(meta):
         pin = pins.get(state.sibling.matrix_component)
         version = state.project.version
@@ -153,6 +170,13 @@ def status(args: argparse.Namespace) -> int:
                 "version": version,
                 # a version that comes from git tags (setuptools-scm, hatch-vcs)
                 "git_describe": tag,
+                # the Depends-On: ref bootstrap checked out, while HEAD is still there
+                "depends_on": (
+                    depending[state.sibling.name]["ref"]
+                    if state.sibling.name in depending
+                    and state.commit == depending[state.sibling.name]["commit"]
+                    else None
+                ),
                 "pin": str(pin.version) if pin else None,
                 "swapped_in": bool(pin) and state.usable,
             }
@@ -171,6 +195,8 @@ def status(args: argparse.Namespace) -> int:
             continue
         git = "dirty" if row["dirty"] else "clean"
         head = f"{row['branch'] or 'detached'} {row['commit'] or ''}".strip()
+        if row["depends_on"]:
+            head += f" (Depends-On {row['depends_on']})"
         remote = ", origin differs from repo" if row["remote_matches"] is False else ""
         tagged = f"from git tag {row['git_describe']}" if row["git_describe"] else ""
         shown = row["version"] or tagged
@@ -188,9 +214,16 @@ def bootstrap(args: argparse.Namespace) -> int:
     from ...meta.state import inspect
 
     meta, _ = _meta(args)
+    depends = None
+    if args.depends_on is not None:
+        from ...meta.depends import depends_on, read_text
+
+        depends = depends_on(meta, read_text(args.depends_on))
     failed = []
     with serialised(meta, "bootstrap"):
-        steps = bootstrap(meta, update=args.update, refs=parse_refs(args.ref), only=args.names)
+        steps = bootstrap(
+            meta, update=args.update, refs=parse_refs(args.ref), only=args.names, depends=depends
+        )
         for step in steps:
             print(step, flush=True)
             if step.action == "failed":
@@ -259,3 +292,18 @@ def order(args: argparse.Namespace) -> int:
     for cycle in cycles:
         print(f"error: dependency cycle: {cycle}", file=sys.stderr)
     return FINDINGS if cycles else OK
+
+
+def affected(args: argparse.Namespace) -> int:
+    from ...meta.depends import affected as affected_by
+    from ...meta.state import inspect
+
+    meta, _ = _meta(args)
+    found = affected_by(inspect(meta), args.names)
+    if args.json:
+        rows = [{"name": s.sibling.name, "component": s.sibling.matrix_component} for s in found]
+        print(json.dumps(rows, indent=2))
+        return OK
+    for state in found:
+        print(state.sibling.name)
+    return OK
