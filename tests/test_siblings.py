@@ -931,3 +931,30 @@ def test_affected_siblings_and_jobs(
     assert main([*argv, "--affected-by", "platform"]) == 0
     jobs = json.loads(capsys.readouterr().out)["include"]
     assert [job["bundle"] for job in jobs] == ["with-platform"]
+
+
+def test_a_setup_waits_for_the_one_running_in_its_meta_repository(
+    tmp_path: Path, remotes: Path
+) -> None:
+    # Two setups at once raced one env: the second crashed with a traceback
+    # (InstallFailed). One at a time per meta-repository now.
+    from pytest_workspace.meta.actions import serialised
+
+    meta = meta_repo(tmp_path, remotes, ("core",))
+    config = ["--config", str(meta / "workspace.toml")]
+    assert main(["workspace", "bootstrap", *config]) == 0
+    argv = [sys.executable, "-m", "pytest_workspace", "workspace", "setup", "--offline", *config]
+    with serialised(load_config(meta / "workspace.toml")):
+        runs = [
+            subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        for run in runs:
+            assert run.stderr is not None
+            assert run.stderr.readline() == f"waiting for another setup in {meta}\n"
+        assert not (meta / ".venv").exists()
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        assert "Traceback" not in err
+        assert out.splitlines()[-1] == str(meta / ".venv")

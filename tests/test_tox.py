@@ -144,6 +144,22 @@ def test_tox_lists_the_matrix_envs(example: Path, tox_env: dict[str, str]) -> No
     assert list(_listed(result.stdout)) == [name for name in ENVS if name.startswith("upgrade")]
 
 
+def test_tox_lists_derived_upgrade_paths_when_asked(example: Path, tox_env: dict[str, str]) -> None:
+    # The example's bundles have release dates: lts-3.1 (2025) before stable-3.2.
+    ini = example / "pytest.ini"
+    ini.write_text(ini.read_text() + "workspace_upgrade_paths = derived\n")
+    matrix = example / "versions.toml"
+    declared = '[[upgrades]]\nfrom = "lts-3.1"\nto = "stable-3.2"\n'
+    assert declared in matrix.read_text()
+    matrix.write_text(matrix.read_text().replace(declared, ""))
+    result = tox(example, tox_env, "l", "-m", "upgrades")
+    assert result.returncode == 0, result.stderr
+    # No longer declared, lts-3.1 -> stable-3.2 is derived from the release dates.
+    listed = list(_listed(result.stdout))
+    assert "upgrade-lts-v3.1-to-stable-v3.2" in listed
+    assert "upgrade-stable-v3.2-to-lts-v3.1" not in listed
+
+
 def test_tox_without_a_matrix_adds_nothing(tmp_path: Path, tox_env: dict[str, str]) -> None:
     (tmp_path / "tox.toml").write_text('env_list = ["lint"]\n')
     result = tox(tmp_path, tox_env, "l")

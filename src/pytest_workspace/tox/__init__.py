@@ -161,13 +161,16 @@ def _plan(root: Path) -> _Plan | None:
     except WorkspaceError as error:
         raise HandledError(f"pytest-workspace: {error}") from None
     plan = _Plan(root, workspace)
-    _fill(plan, matrix)
+    # workspace_upgrade_paths = derived: the paths of `explore upgrades` are envs too.
+    derived = any("derived" in (layer.get("upgrades") or ()) for layer in layers)
+    _fill(plan, matrix, derived=derived)
     _PLANS[root] = plan
     return plan
 
 
-def _fill(plan: _Plan, matrix: Matrix) -> None:
-    from ..model.envnames import collisions, literal_spellings, tox_envs
+def _fill(plan: _Plan, matrix: Matrix, *, derived: bool = False) -> None:
+    from ..model.envnames import collisions, literal_spellings, tox_envs, tox_upgrade_env
+    from ..model.explore import derived_upgrades
     from ..model.matrix import Bundle
 
     clashes = collisions(matrix)
@@ -177,7 +180,11 @@ def _fill(plan: _Plan, matrix: Matrix) -> None:
             f"pytest-workspace: {matrix.path}: {' and '.join(items)} both map to tox env "
             f"{name!r}; rename one"
         )
-    for env, item in tox_envs(matrix).items():
+    envs = tox_envs(matrix)
+    if derived:
+        for path in derived_upgrades(matrix):
+            envs.setdefault(tox_upgrade_env(path), path)
+    for env, item in envs.items():
         labels = ["workspace", "bundles" if isinstance(item, Bundle) else "upgrades"]
         seed = _Seed(description=_description(item), labels=labels)
         python = _python(matrix, item)
