@@ -89,9 +89,29 @@ def main() -> None:
         pytest = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_nothing.py"]
         with_plugin = [*pytest, "-p", "pytest_workspace.plugin"]
         print(f"pytest-workspace start-up, {args.rounds} paired rounds (median, min-max)")
-        for variable in ("unset", "set"):
+        import pytest_workspace
+
+        package = Path(pytest_workspace.__file__).parent
+
+        def no_bytecode_of_ours() -> None:
+            # As after an install that compiled nothing (uv's default): with
+            # PYTHONDONTWRITEBYTECODE nothing writes it later, so every run compiles
+            # our modules. Not removing it would read what an earlier pass wrote.
+            for cache in package.rglob("__pycache__"):
+                shutil.rmtree(cache, ignore_errors=True)
+
+        def compiled() -> None:
+            import compileall
+
+            compileall.compile_dir(str(package), quiet=1)
+
+        for variable, before in (
+            ("unset", None),
+            ("set, ours compiled at install", compiled),
+            ("set, no bytecode of ours", no_bytecode_of_ours),
+        ):
             env = dict(base)
-            if variable == "set":
+            if variable != "unset":
                 env["PYTHONDONTWRITEBYTECODE"] = "1"
             paired(
                 f"pytest, nothing selected (PYTHONDONTWRITEBYTECODE {variable})",
@@ -100,6 +120,7 @@ def main() -> None:
                 env,
                 tmp,
                 args.rounds,
+                before=before,
             )
         cli = [python, "-m", "pytest_workspace"]
         bare = [python, "-c", "pass"]

@@ -62,12 +62,35 @@ ROLES = {
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from .markers import register
-    from .modes import XdistRelay, start
-    from .run import RUN
+    from .idle import RUN, Idle
+    from .options import layers, selects
 
-    register(config)
-    run = start(config, ROLES)
+    config.addinivalue_line(
+        "markers",
+        "workspace(**ranges): skip for bundles whose pins do not satisfy the ranges, "
+        'e.g. workspace(core=">=3.2")',
+    )
+    config.addinivalue_line(
+        "markers", 'bundles(*patterns): run only for bundles matching a pattern, e.g. "stable-*"'
+    )
+    try:
+        options, inis = layers(config)
+    except Exception as error:
+        from ..errors import WorkspaceError
+
+        if isinstance(error, WorkspaceError):  # [tool.pytest-workspace]: one line
+            raise pytest.UsageError(str(error)) from None
+        raise
+    # An empty payload: the controller selected nothing, and neither does a worker.
+    worker = getattr(config, "workerinput", {}).get("workspace") or None
+    if worker is None and not selects(options, inis):
+        idle = Idle(config, options, inis)  # most runs: nothing more is imported
+        config.stash[RUN] = idle
+        config.pluginmanager.register(idle, "workspace-run")
+        return
+    from .modes import XdistRelay, start
+
+    run = start(config, ROLES, options, inis)
     config.stash[RUN] = run
     config.pluginmanager.register(run, "workspace-run")
     single = run.plan is not None and run.plan.role in ("isolated", "running-env")

@@ -6,6 +6,7 @@ built, and turns a user error into one clean failure line.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -13,22 +14,23 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ..core.upgrade import UpgradeRun
-
 if TYPE_CHECKING:
+    from ..core.upgrade import UpgradeRun
     from ..envs.env import Env
     from ..model.matrix import Bundle, Matrix, Pin
     from .run import Run
 
-__all__ = ["PytestUpgradeRun", "WorkspaceEnvFactory"]
+__all__ = ["WorkspaceEnvFactory"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _run(config: pytest.Config) -> Run:
-    from .run import RUN
+    from .idle import RUN
 
-    return config.stash[RUN]
+    # Idle answers what the fixtures ask of a run that selected nothing.
+    run: Run = config.stash[RUN]
+    return run
 
 
 class WorkspaceEnvFactory:
@@ -100,20 +102,26 @@ class WorkspaceEnvFactory:
         return self._run.env_for(bundle, extras=extras, private=path, sources=sources)
 
 
-class PytestUpgradeRun(UpgradeRun):
-    """:class:`~.upgrade.UpgradeRun` whose failures read as one line in the report."""
+@functools.cache
+def _upgrade_run() -> type[UpgradeRun]:
+    """:class:`~..core.upgrade.UpgradeRun` whose failures read as one line in the
+    report; made on first use (a run without upgrade paths never imports the core)."""
+    from ..core.upgrade import UpgradeRun
 
-    def _move(self, pins: Sequence[Pin], end: str) -> Env:
-        from ..errors import WorkspaceError
+    class PytestUpgradeRun(UpgradeRun):
+        def _move(self, pins: Sequence[Pin], end: str) -> Env:
+            from ..errors import WorkspaceError
 
-        try:
-            return super()._move(pins, end)
-        except WorkspaceError as error:
-            if self.path.xfail:
-                # A path declared broken may break here: that is its expected failure.
-                raise UpgradeFailed(str(error)) from None
-            problem = str(error)
-        pytest.fail(problem, pytrace=False)
+            try:
+                return super()._move(pins, end)
+            except WorkspaceError as error:
+                if self.path.xfail:
+                    # A path declared broken may break here: its expected failure.
+                    raise UpgradeFailed(str(error)) from None
+                problem = str(error)
+            pytest.fail(problem, pytrace=False)
+
+    return PytestUpgradeRun
 
 
 class UpgradeFailed(Exception):
@@ -184,4 +192,4 @@ def upgrade_path(
     sources = session.selection.path_sources.get(path.id, {}) if session.selection else {}
     checkouts = {c.key: c.after for c in session.path_changes(path) if c.checkout and c.after}
     env = workspace_env_factory.released(source)
-    return PytestUpgradeRun(path, env, constraints, sources, checkouts)
+    return _upgrade_run()(path, env, constraints, sources, checkouts)

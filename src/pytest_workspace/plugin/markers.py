@@ -12,18 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from ..model.matrix import Bundle
 
-__all__ = ["bundle_params", "inside_marks", "register"]
-
-
-def register(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "workspace(**ranges): skip for bundles whose pins do not satisfy the ranges, "
-        'e.g. workspace(core=">=3.2")',
-    )
-    config.addinivalue_line(
-        "markers", 'bundles(*patterns): run only for bundles matching a pattern, e.g. "stable-*"'
-    )
+__all__ = ["bundle_params", "inside_marks"]
 
 
 def bundle_params(

@@ -2,13 +2,12 @@
 :class:`~..core.plan.RunPlan`) carried out with pytest's hooks.
 
 :func:`start` reads the settings, asks the core for a selection and a plan, and returns
-the role's object: :class:`Idle` (nothing selected), :class:`IsolatedRun` (fixtures build
+the role's object: :class:`IsolatedRun` (fixtures build
 envs), :class:`RunningEnvRun` (``--workspace-env current``), or whole-suite mode's
 controller and workers (:mod:`.wholesuite`, handed in by the entry point). What they
 share is :class:`~.run.Run`.
 
-Nothing heavy is imported until a run selects something: a run that selects nothing
-imports this module, the options and the fixtures, and no more.
+A run that selects nothing never imports this module (:mod:`.idle`).
 """
 
 from __future__ import annotations
@@ -20,19 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .idle import workspace_of
 from .run import Run
 
 if TYPE_CHECKING:
-    from ..core.workspace import Workspace
     from ..envs.env import Env
     from ..model.matrix import Bundle
 
-__all__ = ["Idle", "IsolatedRun", "RunningEnvRun", "XdistRelay", "start"]
-
-
-class Idle(Run):
-    """Nothing selected: tests that use the workspace fixtures skip, saying how to
-    select; every other test runs as usual."""
+__all__ = ["IsolatedRun", "RunningEnvRun", "XdistRelay", "start"]
 
 
 class IsolatedRun(Run):
@@ -134,32 +128,17 @@ class XdistRelay:
             self.run.remember_env(EnvRecord(**record))
 
 
-def _workspace(
-    config: pytest.Config, options: Mapping[str, Any], inis: Mapping[str, Any], matrix: str | None
-) -> Workspace:
-    from ..core.workspace import Settings, Workspace
-    from ..settings import environment_layer
-
-    fixed: dict[str, Any] = {"hint": "--workspace-matrix PATH"}
-    if matrix is not None:
-        fixed["matrix"] = matrix  # a worker takes the controller's
-    settings = Settings.layered(
-        options,
-        environment_layer(),
-        inis,
-        rootdir=Path(str(config.rootpath)),
-        search=(Path(config.invocation_params.dir),),
-        **fixed,
-    )
-    return Workspace(settings)
-
-
-def start(config: pytest.Config, roles: Mapping[str, Callable[..., Run]]) -> Run:
+def start(
+    config: pytest.Config,
+    roles: Mapping[str, Callable[..., Run]],
+    options: Mapping[str, Any],
+    inis: Mapping[str, Any],
+) -> Run:
     """The run's role object: settings read, the selection and the plan made; ``roles``
     maps each role of :mod:`..core.plan` to its class (whole-suite mode's live above
     this module)."""
     try:
-        return _start(config, roles)
+        return _start(config, roles, options, inis)
     except Exception as error:
         from ..errors import WorkspaceError
 
@@ -168,18 +147,17 @@ def start(config: pytest.Config, roles: Mapping[str, Callable[..., Run]]) -> Run
         raise
 
 
-def _start(config: pytest.Config, roles: Mapping[str, Callable[..., Run]]) -> Run:
-    from .options import layers
-
-    options, inis = layers(config)
-    # An empty payload: the controller selected nothing, and neither does a worker.
+def _start(
+    config: pytest.Config,
+    roles: Mapping[str, Callable[..., Run]],
+    options: Mapping[str, Any],
+    inis: Mapping[str, Any],
+) -> Run:
     worker = getattr(config, "workerinput", {}).get("workspace") or None
     if worker is None:
         bundles = options["bundles"] or inis["bundles"]
         combinations = options["combinations"]
         upgrades = options["upgrades"] or inis["upgrades"]
-        if not (bundles or combinations or upgrades):
-            return Idle(config)  # nothing selected: import nothing more
     from ..core.plan import plan_run
     from ..core.selection import Request
     from ..errors import MatrixNotFound, WorkspaceError
@@ -191,7 +169,7 @@ def _start(config: pytest.Config, roles: Mapping[str, Callable[..., Run]]) -> Ru
         started = time.time()
         rebuild = started if options["rebuild"] else None
         request = Request(tuple(bundles), tuple(combinations), tuple(upgrades), rebuild)
-    workspace = _workspace(config, options, inis, worker["matrix"] if worker else None)
+    workspace = workspace_of(config, options, inis, worker["matrix"] if worker else None)
     what = (
         "--bundle"
         if request.bundles

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from ..settings import SETTINGS, Setting
 
-__all__ = ["add_options", "layers"]
+__all__ = ["add_options", "layers", "selects"]
 
 #: how each kind of setting is spelled as a pytest option and as an ini key
 _OPTION: dict[str, dict[str, Any]] = {
@@ -55,7 +56,7 @@ def layers(config: pytest.Config) -> tuple[dict[str, Any], dict[str, Any]]:
     options = {entry.name: _option(config, entry) for entry in SETTINGS if entry.option}
     # pytest's own --strict asks for the same as ours.
     options["strict"] = options.get("strict") or config.getoption("strict", False)
-    from ..loading.discover import tool_layer
+    from ..loading.tool import tool_layer
 
     # [tool.pytest-workspace] in pyproject.toml, where the pytest configuration's keys
     # leave a setting empty.
@@ -67,3 +68,14 @@ def layers(config: pytest.Config) -> tuple[dict[str, Any], dict[str, Any]]:
             empty = value is None or value == "" or value == [] or value is False
             inis[entry.name] = tool[entry.name] if empty and entry.name in tool else value
     return options, inis
+
+
+def selects(options: Mapping[str, Any], inis: Mapping[str, Any]) -> bool:
+    """Whether the run selects a bundle, a combination or an upgrade path."""
+    return bool(
+        options["bundles"]
+        or inis["bundles"]
+        or options["combinations"]
+        or options["upgrades"]
+        or inis["upgrades"]
+    )

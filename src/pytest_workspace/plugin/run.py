@@ -26,16 +26,9 @@ if TYPE_CHECKING:
     from ..results.records import EnvRecord, Results
     from ..results.verdict import Verdict
 
-__all__ = ["NO_BUNDLE", "NO_UPGRADE", "RUN", "Run"]
+from .idle import NO_BUNDLE, NO_UPGRADE, RUN, own_parameters
 
-NO_BUNDLE = (
-    "no bundle selected: pass --bundle NAME (a name, a glob or 'all') or set "
-    "workspace_bundles in the pytest configuration"
-)
-NO_UPGRADE = (
-    "no upgrade path selected: pass --upgrade-path FROM:TO (or 'all') or set "
-    "workspace_upgrade_paths in the pytest configuration"
-)
+__all__ = ["NO_BUNDLE", "NO_UPGRADE", "RUN", "Run"]
 
 
 class Run:
@@ -200,11 +193,7 @@ class Run:
     # -- collection ----------------------------------------------------------------------
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
-        own = {
-            name.strip()
-            for mark in metafunc.definition.iter_markers("parametrize")
-            for name in (mark.args[0].split(",") if isinstance(mark.args[0], str) else mark.args[0])
-        }
+        own = own_parameters(metafunc)
         if "bundle" in metafunc.fixturenames and "bundle" not in own:
             metafunc.parametrize("bundle", self._bundle_params(metafunc), indirect=True)
         if "upgrade_path" in metafunc.fixturenames and "upgrade_path" not in own:
@@ -426,9 +415,6 @@ class Run:
             merged = merge([read_results(document, "this run")])
             with open(summary, "a", encoding="utf-8") as stream:
                 stream.write(render_markdown(merged, "pytest-workspace") + "\n")
-
-
-RUN = pytest.StashKey[Run]()
 
 
 def header(run: Run) -> list[str]:
