@@ -93,3 +93,45 @@ def test_good_that_fails_is_said_plainly(
     assert code == 1
     assert out[-1] == "error: BAD does not fail: there is no break to find (steps in bisect.json)"
     assert main(["bisect", "old", "nope", "--", "test_break.py"]) == 2
+
+
+LOCKED = """
+[components.platform]
+package = "pwt-platform"
+[index]
+find-links = ["links"]
+[bundles.old]
+platform = "1.0.0"
+[bundles.new]
+platform = "1.0.0"
+"""
+
+
+def test_with_locks_a_dependency_of_a_dependency_can_be_the_cause(
+    tmp_path: Path,
+    plugin_cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from .wheels import build_wheel
+
+    # Both bundles pin the same platform; their locks were written a release of
+    # pwt-core apart, and the suite breaks on the newer pwt-core.
+    links = tmp_path / "links"
+    links.mkdir()
+    build_wheel(links, "pwt-core", "1.0.0")
+    build_wheel(links, "pwt-platform", "1.0.0", requires=["pwt-core>=1.0,<2"])
+    (tmp_path / "versions.toml").write_text(LOCKED)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTEST_WORKSPACE_CACHE", str(plugin_cache))
+    assert main(["lock", "old", "--offline"]) == 0
+    build_wheel(links, "pwt-core", "1.1.0")
+    assert main(["lock", "new", "--offline"]) == 0
+    capsys.readouterr()
+    code, out, report = bisect(capsys, 'installed["pwt-core"] == "1.1.0"', "old", "new")
+    assert code == 0, out
+    assert out[-1] == (
+        "first bad change: pwt-core 1.0.0 -> 1.1.0 (a dependency) (everything else as in old)"
+    )
+    assert out[-2].endswith("--combination=platform=1.0.0,pwt-core=1.1.0")
+    assert report["culprit"] == ["pwt-core 1.0.0 -> 1.1.0 (a dependency)"]

@@ -18,7 +18,7 @@ judged, as ``git bisect skip`` does.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,20 +30,52 @@ from ..model.validity import check_pins
 __all__ = ["Bisection", "Change", "Step", "bisect", "combination_of", "narrow"]
 
 Outcome = Literal["pass", "fail", "skip"]
+#: runs the user's command against a ``--combination`` spec; the outcome and why
+Run = Callable[[str], tuple[Outcome, str]]
 
 
 @dataclass(frozen=True)
 class Change:
-    """One pin key moving from GOOD's version to BAD's (None: absent on that side)."""
+    """One pin key moving from GOOD's version to BAD's (None: absent on that side); or,
+    with ``dependency``, a distribution the two locks hold at different versions."""
 
     key: str
     good: Pin | None
     bad: Pin | None
+    #: a dependency of a dependency (from the locks): versions as text, no pins
+    dependency: tuple[str | None, str | None] | None = None
 
     def __str__(self) -> str:
+        if self.dependency is not None:
+            old, new = (version or "absent" for version in self.dependency)
+            return f"{self.key} {old} -> {new} (a dependency)"
         old = str(self.good.version) if self.good else "absent"
         new = str(self.bad.version) if self.bad else "absent"
         return f"{self.key} {old} -> {new}"
+
+
+def dependency_changes(good: Mapping[str, str], bad: Mapping[str, str]) -> list[Change]:
+    """The distributions two locks (name -> version, components left out) hold at
+    different versions, or one of them only."""
+    return [
+        Change(name, None, None, (good.get(name), bad.get(name)))
+        for name in sorted({*good, *bad})
+        if good.get(name) != bad.get(name)
+    ]
+
+
+def constraints_of(good: Mapping[str, str], changes: Sequence[Change]) -> dict[str, str]:
+    """GOOD's locked dependencies with ``changes``' dependency moves applied."""
+    found = dict(good)
+    for change in changes:
+        if change.dependency is None:
+            continue
+        new = change.dependency[1]
+        if new is None:
+            found.pop(change.key, None)
+        else:
+            found[change.key] = new
+    return found
 
 
 @dataclass(frozen=True)
@@ -55,6 +87,8 @@ class Step:
     applied: tuple[str, ...]
     outcome: Outcome
     why: str = ""
+    #: the locked dependencies the step held at their versions (name -> version)
+    constraints: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -63,8 +97,9 @@ class Bisection:
     culprit: tuple[Change, ...] = ()
     #: the first bad release of the culprit component (``--from-index``), if narrowed
     first_bad: tuple[str, str | None, str] | None = None
-    #: the combination that reproduces the verdict
+    #: the combination that reproduces the verdict, and the locked dependencies with it
     reproduce: str = ""
+    constraints: Mapping[str, str] = field(default_factory=dict)
 
 
 def combination_of(pins: Sequence[Pin]) -> str:
@@ -91,6 +126,8 @@ def changes_between(good: Sequence[Pin], bad: Sequence[Pin]) -> list[Change]:
 def apply(good: Sequence[Pin], changes: Sequence[Change]) -> tuple[Pin, ...]:
     pins = {pin.key: pin for pin in good}
     for change in changes:
+        if change.dependency is not None:
+            continue  # a lock's dependency: constraints_of
         if change.bad is None:
             pins.pop(change.key, None)
         else:
@@ -105,56 +142,82 @@ class _Runner:
     def __init__(
         self,
         matrix: Matrix,
-        run: Callable[[str], tuple[Outcome, str]],
+        run: Run,
         report: Callable[[Step], None],
         bisection: Bisection,
     ) -> None:
         self.matrix, self.run, self.report, self.bisection = matrix, run, report, bisection
         self.seen: dict[str, Outcome] = {}
 
-    def outcome(self, pins: Sequence[Pin], applied: Sequence[str]) -> Outcome:
-        spec = combination_of(pins)
-        if spec in self.seen:
-            return self.seen[spec]
+    def outcome(
+        self,
+        pins: Sequence[Pin],
+        applied: Sequence[str],
+        constraints: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        constraints = dict(constraints or {})
+        # Locked dependencies are pinned like components (a name the matrix does not
+        # declare is its own distribution), so one spec says all a step tests.
+        spec = combination_of([*pins, *_dependency_pins(constraints)])
+        memo = _memo(spec, constraints)
+        if memo in self.seen:
+            return self.seen[memo]
         refused = [n for n in check_pins(self.matrix, pins, "bisect") if n.level == "error"]
         if refused:
             outcome: Outcome = "skip"
             why = f"the rows refuse it: {refused[0].message}"
         else:
             outcome, why = self.run(spec)
-        step = Step(len(self.bisection.steps) + 1, spec, tuple(applied), outcome, why)
+        step = Step(len(self.bisection.steps) + 1, spec, tuple(applied), outcome, why, constraints)
         self.bisection.steps.append(step)
         self.report(step)
-        self.seen[spec] = outcome
+        self.seen[memo] = outcome
         return outcome
+
+
+def _dependency_pins(constraints: Mapping[str, str]) -> list[Pin]:
+    return [Pin(name, Version(version), name) for name, version in sorted(constraints.items())]
+
+
+def _memo(spec: str, constraints: Mapping[str, str]) -> str:
+    return spec + "".join(f";{k}=={v}" for k, v in sorted(constraints.items()))
 
 
 def bisect(
     matrix: Matrix,
     good: Sequence[Pin],
     bad: Sequence[Pin],
-    run: Callable[[str], tuple[Outcome, str]],
+    run: Run,
     report: Callable[[Step], None] = lambda step: None,
+    locked: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
 ) -> tuple[Bisection, str | None]:
     """The smallest set of changes from ``good`` to ``bad`` that fails; with the
-    problem when GOOD does not pass or BAD does not fail (nothing is searched then)."""
+    problem when GOOD does not pass or BAD does not fail (nothing is searched then).
+    ``locked``: the dependencies GOOD's and BAD's locks hold (components left out),
+    which take part as changes too; every step holds them at GOOD's versions but for
+    the ones it moves."""
     bisection = Bisection()
     runner = _Runner(matrix, run, report, bisection)
     changes = changes_between(good, bad)
-    if runner.outcome(good, ["GOOD"]) != "pass":
+    before, after = locked or ({}, {})
+    changes += dependency_changes(before, after)
+    if runner.outcome(good, ["GOOD"], before) != "pass":
         return bisection, "GOOD does not pass: there is nothing to bisect from"
-    if runner.outcome(bad, ["BAD"]) != "fail":
+    if runner.outcome(bad, ["BAD"], after) != "fail":
         return bisection, "BAD does not fail: there is no break to find"
     if not changes:
         return bisection, "GOOD and BAD pin the same versions"
 
     def fails(subset: Sequence[Change]) -> bool:
         pins = apply(good, subset)
-        return runner.outcome(pins, [str(c) for c in subset]) == "fail"
+        applied = [str(c) for c in subset]
+        return runner.outcome(pins, applied, constraints_of(before, subset)) == "fail"
 
     culprit = _ddmin(changes, fails)
     bisection.culprit = tuple(culprit)
-    bisection.reproduce = combination_of(apply(good, culprit))
+    bisection.constraints = constraints_of(before, culprit)
+    pins = [*apply(good, culprit), *_dependency_pins(bisection.constraints)]
+    bisection.reproduce = combination_of(pins)
     return bisection, None
 
 
@@ -195,7 +258,7 @@ def narrow(
     culprit: Change,
     others: Sequence[Change],
     releases: Sequence[Version],
-    run: Callable[[str], tuple[Outcome, str]],
+    run: Run,
     bisection: Bisection,
     report: Callable[[Step], None] = lambda step: None,
 ) -> tuple[str, str | None, str] | None:
@@ -209,7 +272,7 @@ def narrow(
     if not between:
         return None
     runner = _Runner(matrix, run, report, bisection)
-    runner.seen.update({s.spec: s.outcome for s in bisection.steps})
+    runner.seen.update({_memo(s.spec, s.constraints): s.outcome for s in bisection.steps})
     candidates = [*between, high]  # the first bad one is among these
     last_good: Version | None = low
     lo, hi = 0, len(candidates) - 1  # candidates[hi] is known to fail
@@ -221,7 +284,8 @@ def narrow(
             break
         pin = dataclasses.replace(culprit.bad, version=candidates[probe])
         pins = apply(apply(good, others), [Change(culprit.key, culprit.good, pin)])
-        outcome = runner.outcome(pins, [f"{culprit.key} {culprit.good.version} -> {pin.version}"])
+        moved = [f"{culprit.key} {culprit.good.version} -> {pin.version}"]
+        outcome = runner.outcome(pins, moved, bisection.constraints)
         if outcome == "skip":
             skipped.add(probe)
             continue

@@ -102,6 +102,30 @@ def _unbuildable(report: Path, spec: str) -> bool:
     )
 
 
+def _locked(
+    here: Any, good: str, bad: str, pins: list[Pin]
+) -> tuple[dict[str, str], dict[str, str]] | None:
+    """The dependencies GOOD's and BAD's locks hold (the components left out), when
+    both ends are bundles with a lock: they take part in the search."""
+    from ...model.names import normalize
+
+    matrix = here.matrix
+    if good not in matrix.bundles or bad not in matrix.bundles:
+        return None
+    locks = [here.lock(matrix.bundles[name]) for name in (good, bad)]
+    if None in locks:
+        if any(locks):
+            print("note: only one end has a lock: its dependencies are not bisected")
+        return None
+    components = {normalize(pin.distribution) for pin in pins}
+    before, after = (
+        {name: version for name, (version, _) in lock.packages.items() if name not in components}
+        for lock in locks
+        if lock is not None
+    )
+    return before, after
+
+
 def _say(step: Step) -> None:
     what = {"pass": "passes", "fail": "fails", "skip": "skipped"}[step.outcome]
     changed = ", ".join(step.applied)
@@ -116,9 +140,10 @@ def run(args: argparse.Namespace) -> int:
     here = core(args)
     matrix = here.matrix
     good, bad = _end(matrix, args.good), _end(matrix, args.bad)
+    locked = _locked(here, args.good, args.bad, [*good, *bad])
     with tempfile.TemporaryDirectory(prefix="pytest-workspace-bisect-") as scratch:
         runner = _Pytest(list(args.pytest_args), Path(scratch))
-        found, problem = bisect(matrix, good, bad, runner, _say)
+        found, problem = bisect(matrix, good, bad, runner, _say, locked)
         document: dict[str, Any] = {
             "good": args.good,
             "bad": args.bad,
