@@ -835,17 +835,21 @@ def test_depends_on_trailers_check_out_unmerged_changes_together(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for name, value in forge_environ(remotes).items():
+    # A bare forge, as a hosting service keeps repositories: an unmerged pull request
+    # in core (refs/pull/12/head, no branch) and a branch in platform.
+    forge = tmp_path / "forge"
+    for name in ("core", "platform"):
+        git(tmp_path, "clone", "-q", "--bare", str(remotes / name), str(forge / name))
+    for name, value in forge_environ(forge).items():
         monkeypatch.setenv(name, value)
-    # An unmerged pull request in core (refs/pull/12/head) and a branch in platform.
     core = remotes / "core"
     git(core, "checkout", "-q", "-b", "fix")
     (core / "FIX").write_text("the change\n")
     git(core, "add", "FIX")
     git(core, "commit", "-q", "-m", "fix")
-    git(core, "update-ref", "refs/pull/12/head", "HEAD")
+    git(core, "push", "-q", str(forge / "core"), "HEAD:refs/pull/12/head")
     git(core, "checkout", "-q", "main")
-    git(remotes / "platform", "branch", "feature-y")
+    git(remotes / "platform", "push", "-q", str(forge / "platform"), "HEAD:refs/heads/feature-y")
     meta = tmp_path / "work" / "meta"
     meta.mkdir(parents=True)
     (meta / "workspace.toml").write_text(
