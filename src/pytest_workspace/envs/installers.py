@@ -70,8 +70,13 @@ class Installer(ABC):
         """The backend's version, recorded in the manifest."""
 
     @abstractmethod
+    def create_command(self, python: Interpreter) -> list[str]:
+        """The command, up to the env's path, that creates an empty env on ``python``."""
+
     def create(self, path: Path, python: Interpreter) -> None:
-        """Create an empty environment at ``path``."""
+        """Create an empty environment at ``path``, from outside the user's working
+        directory (see :mod:`.installer_config`)."""
+        self.run([*self.create_command(python), str(path)], cwd=_outside(path))
 
     #: how this backend spells "use this index" and "use no index at all"
     index_flag: ClassVar[str]
@@ -229,20 +234,16 @@ class UvInstaller(Installer):
             return "unknown"  # the build then says why it cannot run it
         return out.split()[1] if len(out.split()) > 1 else "unknown"
 
-    def create(self, path: Path, python: Interpreter) -> None:
-        self.run(
-            [
-                self.binary,
-                "venv",
-                "--quiet",
-                "--no-project",
-                "--no-python-downloads",
-                "--python",
-                python.path,
-                str(path),
-            ],
-            cwd=_outside(path),
-        )
+    def create_command(self, python: Interpreter) -> list[str]:
+        return [
+            self.binary,
+            "venv",
+            "--quiet",
+            "--no-project",
+            "--no-python-downloads",
+            "--python",
+            python.path,
+        ]
 
     def install_command(self, python: Path) -> list[str]:
         return [self.binary, "pip", "install", "--python", str(python), "--link-mode", "hardlink"]
@@ -275,22 +276,18 @@ class PipInstaller(Installer):
 
         return f"virtualenv {importlib.metadata.version('virtualenv')}"
 
-    def create(self, path: Path, python: Interpreter) -> None:
-        self.run(
-            [
-                sys.executable,
-                "-m",
-                "virtualenv",
-                "--quiet",
-                "--no-periodic-update",
-                "--no-setuptools",
-                "--no-wheel",
-                "--python",
-                python.path,
-                str(path),
-            ],
-            cwd=_outside(path),
-        )
+    def create_command(self, python: Interpreter) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "virtualenv",
+            "--quiet",
+            "--no-periodic-update",
+            "--no-setuptools",
+            "--no-wheel",
+            "--python",
+            python.path,
+        ]
 
     def install_command(self, python: Path) -> list[str]:
         return [

@@ -32,7 +32,7 @@ configuration; :mod:`.state` inspects the checkouts, :mod:`.actions` acts on the
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -182,24 +182,27 @@ def _text(file: Path, key: str, value: Any, *, optional: bool = False) -> str | 
     return value
 
 
-def _repo(file: Path, key: str, value: Any) -> str | None:
-    from .git import repository_problem
-
+def _checked(
+    file: Path, key: str, value: Any, problem_of: Callable[[str], str | None]
+) -> str | None:
+    """An optional string that git may be given: ``problem_of`` says why not."""
     text = _text(file, key, value, optional=True)
-    problem = repository_problem(text) if text is not None else None
+    problem = problem_of(text) if text is not None else None
     if problem:
         raise _fail(file, key, value, problem)
     return text
+
+
+def _repo(file: Path, key: str, value: Any) -> str | None:
+    from .git import repository_problem
+
+    return _checked(file, key, value, repository_problem)
 
 
 def _ref(file: Path, key: str, value: Any) -> str | None:
     from .git import ref_problem
 
-    text = _text(file, key, value, optional=True)
-    problem = ref_problem(text) if text is not None else None
-    if problem:
-        raise _fail(file, key, value, problem)
-    return text
+    return _checked(file, key, value, ref_problem)
 
 
 def _unknown(
