@@ -73,14 +73,22 @@ def serialised(meta: MetaRepository, waiting: str = "") -> Iterator[None]:
 # -- bootstrap ----------------------------------------------------------------------------
 
 
-def _refusal(state: SiblingState) -> str | None:
-    """Why an existing sibling must not be updated, or None."""
+def _untouchable(state: SiblingState) -> str | None:
+    """Why git must not write to an existing sibling at all, or None."""
     if state.problem:
         return state.problem
     if state.link is not None:
         return "a symlink (used for installs only, never written through)"
     if state.dirty:
         return "uncommitted changes"
+    return None
+
+
+def _refusal(state: SiblingState) -> str | None:
+    """Why an existing sibling must not be updated (fast-forwarded), or None."""
+    untouchable = _untouchable(state)
+    if untouchable:
+        return untouchable
     if state.branch is None:
         return "detached HEAD" + (" with commits no branch holds" if state.detached_commits else "")
     if state.upstream is None:
@@ -196,29 +204,23 @@ def _depends_on(meta: MetaRepository, state: SiblingState, ref: str) -> Step:
 
     name = state.sibling.name
     if state.present:
-        refused = state.problem or (
-            "a symlink (used for installs only, never written through)" if state.link else None
-        )
-        refused = refused or ("uncommitted changes" if state.dirty else None)
+        refused = _untouchable(state)
         if refused is None and state.remote_matches is False:
             refused = f"its origin is not {state.sibling.repo}"
         if refused:
             return Step(name, "skipped", f"Depends-On {ref}: {refused}")
-        try:
-            commit = _git.fetch_checkout(state.path, ref)
-        except _git.GitError as error:
-            return Step(name, "failed", str(error))
-        _record_depends(meta, name, ref, commit)
-        return Step(name, "checked out", f"Depends-On {ref} ({commit})")
-    step = _bootstrap_one(meta, state, False, {})
-    if step.action != "cloned":
-        return step
+        done = Step(name, "checked out", f"Depends-On {ref}")
+    else:
+        done = _bootstrap_one(meta, state, False, {})
+        if done.action != "cloned":
+            return done
+        done = Step(name, "cloned", f"{done.detail}, at Depends-On {ref}")
     try:
         commit = _git.fetch_checkout(state.path, ref)
     except _git.GitError as error:
         return Step(name, "failed", str(error))
     _record_depends(meta, name, ref, commit)
-    return Step(name, "cloned", f"{step.detail}, at Depends-On {ref} ({commit})")
+    return Step(done.name, done.action, f"{done.detail} ({commit})")
 
 
 def depends_recorded(meta: MetaRepository) -> dict[str, dict[str, str]]:
