@@ -36,7 +36,14 @@ from packaging.version import Version
 
 from .matrix import Bundle, Endpoint, Matrix, Pin, UpgradePath
 
-__all__ = ["Explored", "NoLegalCombination", "Space", "derived_upgrades", "variables"]
+__all__ = [
+    "Explored",
+    "NoLegalCombination",
+    "Space",
+    "derived_upgrades",
+    "released",
+    "variables",
+]
 
 
 class NoLegalCombination(Exception):
@@ -344,16 +351,8 @@ class Space:
                 found += 1
                 return found < limit
             for a in _bits(domains[i]):
-                trial = list(domains)
-                trial[i] = 1 << a
-                masks = self._masks[i][a]
-                ok = True
-                for j in range(i + 1, size):
-                    trial[j] &= masks[j]
-                    if not trial[j]:
-                        ok = False
-                        break
-                if ok and not walk(i + 1, trial):
+                trial = self._assigned(domains, i, a)
+                if trial is not None and not walk(i + 1, trial):
                     return False
             return True
 
@@ -370,19 +369,25 @@ def _bits(mask: int) -> Iterator[int]:
         index += 1
 
 
+def released(matrix: Matrix) -> list[Bundle]:
+    """The bundles in the order they were released: by ``release-date``, then those
+    without one in file order."""
+    bundles = list(matrix.bundles.values())
+    order = {bundle.name: number for number, bundle in enumerate(bundles)}
+    return sorted(
+        bundles,
+        key=lambda b: (b.release_date is None, b.release_date or datetime.date.min, order[b.name]),
+    )
+
+
 def derived_upgrades(matrix: Matrix, *, downgrades: bool = False) -> list[UpgradePath]:
     """Upgrade paths users take, from the bundles' ``release-date`` (file order for
     bundles without one, after the dated ones): each bundle from its predecessor, and
     skip-level ones (N-2 to N); with ``downgrades``, each of those reversed too."""
-    bundles = list(matrix.bundles.values())
-    order = {bundle.name: number for number, bundle in enumerate(bundles)}
-    released = sorted(
-        bundles,
-        key=lambda b: (b.release_date is None, b.release_date or datetime.date.min, order[b.name]),
-    )
+    order = released(matrix)
     pairs: list[tuple[Bundle, Bundle]] = []
     for step in (1, 2):
-        pairs += [(released[n - step], released[n]) for n in range(step, len(released))]
+        pairs += [(order[n - step], order[n]) for n in range(step, len(order))]
     if downgrades:
         pairs += [(target, source) for source, target in pairs]
 

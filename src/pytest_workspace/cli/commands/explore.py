@@ -135,18 +135,11 @@ def run_pairs(args: argparse.Namespace) -> int:
 
 
 def run_upgrades(args: argparse.Namespace) -> int:
-    import datetime
-
-    from ...model.explore import derived_upgrades
+    from ...model.explore import derived_upgrades, released
 
     found = core(args).matrix
     paths = derived_upgrades(found, downgrades=args.downgrades)
-    order = {name: n for n, name in enumerate(found.bundles)}
-    released = sorted(
-        found.bundles.values(),
-        key=lambda b: (b.release_date is None, b.release_date or datetime.date.min, order[b.name]),
-    )
-    rank = {bundle.name: n for n, bundle in enumerate(released)}
+    rank = {bundle.name: n for n, bundle in enumerate(released(found))}
     declared = {path.id for path in found.upgrades}
     rows = []
     for path in paths:
