@@ -144,12 +144,6 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="pytest-workspace-bisect-") as scratch:
         runner = _Pytest(list(args.pytest_args), Path(scratch))
         found, problem = bisect(matrix, good, bad, runner, _say, locked)
-        document: dict[str, Any] = {
-            "good": args.good,
-            "bad": args.bad,
-            "pytest_args": list(args.pytest_args),
-            "steps": [vars(step) | {"applied": list(step.applied)} for step in found.steps],
-        }
         if problem is None and args.from_index and len(found.culprit) == 1:
             change = found.culprit[0]
             if change.good is not None and change.bad is not None:
@@ -161,16 +155,17 @@ def run(args: argparse.Namespace) -> int:
                     print(f"note: {error}: not narrowed", file=sys.stderr)
                     releases = []
                 found.first_bad = narrow(matrix, good, change, [], releases, runner, found, _say)
-                document["steps"] = [
-                    vars(step) | {"applied": list(step.applied)} for step in found.steps
-                ]
     verdict = problem or _verdict(found, args.good)
-    document.update(
-        verdict=verdict,
-        culprit=[str(change) for change in found.culprit],
-        first_bad=list(found.first_bad) if found.first_bad else None,
-        reproduce=found.reproduce or None,
-    )
+    document = {
+        "good": args.good,
+        "bad": args.bad,
+        "pytest_args": list(args.pytest_args),
+        "steps": [vars(step) | {"applied": list(step.applied)} for step in found.steps],
+        "verdict": verdict,
+        "culprit": [str(change) for change in found.culprit],
+        "first_bad": list(found.first_bad) if found.first_bad else None,
+        "reproduce": found.reproduce or None,
+    }
     Path(args.report).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     if problem is not None:
         print(f"error: {problem} (steps in {args.report})")
