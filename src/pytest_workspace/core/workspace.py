@@ -178,12 +178,15 @@ class Workspace:
 
         candidates = matrix_candidates(self.matrix)
         notes: list[str] = []
+        listings: dict[str, list[str]] = {}
         if from_index:
             for key, component, member in variables(self.matrix):
                 declared = self.matrix.component(component)
                 distribution = declared.distribution(member) if member else declared.distribution()
                 try:
-                    offered = available_versions(distribution, self.index, pre=pre)
+                    offered = available_versions(
+                        distribution, self.index, pre=pre, listings=listings
+                    )
                 except Unreachable as error:
                     notes.append(f"note: {error}; {key}: the matrix's own versions")
                     continue

@@ -43,17 +43,28 @@ class Unreachable(Exception):
 
 
 def available_versions(
-    distribution: str, index: IndexOptions, *, pre: bool = False
+    distribution: str,
+    index: IndexOptions,
+    *,
+    pre: bool = False,
+    listings: dict[str, list[str]] | None = None,
 ) -> list[Version]:
     """The versions of ``distribution`` the find-links and (unless offline) the index
     offer, ascending; pre-releases only with ``pre``. :class:`Unreachable` when not one
-    place could be read."""
+    place could be read. ``listings``: the find-links file names already read (filled
+    in), when many distributions are asked for."""
     wanted = canonicalize_name(distribution)
     found: set[Version] = set()
     answered = False
     for link in index.find_links:
         try:
-            found.update(_versions(wanted, _listing(link)))
+            # One find-links place serves every distribution: read it once per caller.
+            names = listings.get(link) if listings is not None else None
+            if names is None:
+                names = _listing(link)
+                if listings is not None:
+                    listings[link] = names
+            found.update(_versions(wanted, names))
             answered = True
         except (OSError, ValueError):
             continue

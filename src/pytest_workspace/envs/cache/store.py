@@ -96,6 +96,9 @@ class EnvCache:
     #: create directories and manifests readable by others (never writable by them)
     shared: bool = field(default_factory=lambda: bool(os.environ.get(SHARED_ENV)))
     _prepared: bool = field(default=False, init=False, repr=False)
+    #: installer name -> its configuration files' part of the key, read once per cache
+    #: object (every env a session asks for needs it; the files do not change meanwhile)
+    _config: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).absolute()
@@ -142,12 +145,14 @@ class EnvCache:
     def path_for(self, spec: EnvSpec, installer: Installer) -> Path:
         from ..installer_config import config_digests
 
-        identity = installer.identity()
         # The installer's own configuration files decide what it installs, too.
-        config = config_digests(installer.name, str(self.envs_dir))
-        if config:  # only when there is one: keys built before stay the same
-            identity += ("config", *(f"{path}={digest}" for path, digest in config.items()))
-        return self.envs_dir / spec.key(identity)
+        config = self._config.get(installer.name)
+        if config is None:
+            found = config_digests(installer.name, str(self.envs_dir))
+            # Only when there is one: keys built before stay the same.
+            config = ("config", *(f"{p}={d}" for p, d in found.items())) if found else ()
+            self._config[installer.name] = config
+        return self.envs_dir / spec.key(installer.identity() + config)
 
     def get(
         self,
