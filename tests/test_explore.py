@@ -18,27 +18,15 @@ from pytest_workspace.cli import main
 from pytest_workspace.envs.available import Unreachable, available_versions
 from pytest_workspace.envs.spec import IndexOptions
 
-from .helpers import run
+from .helpers import MATRIX, run
 from .wheels import build_wheel
 
-EXPLORED = """
-[components.core]
-package = "pwt-core"
-[components.platform]
-package = "pwt-platform"
-[compatibility.platform]
-"1.1.0" = {{ core = "^1.1" }}
-[index]
-find-links = [{links!r}]
-[bundles.old]
-release-date = 2025-01-01
-core = "1.0.0"
-platform = "1.0.0"
-[bundles.new]
-release-date = 2025-06-01
-core = "1.1.0"
-platform = "1.1.0"
-"""
+# The plugin tests' matrix, with release dates and without its declared upgrade path.
+EXPLORED = (
+    MATRIX.split("[[upgrades]]")[0]
+    .replace("[bundles.old]\n", "[bundles.old]\nrelease-date = 2025-01-01\n")
+    .replace("[bundles.new]\n", "[bundles.new]\nrelease-date = 2025-06-01\n")
+)
 
 
 @pytest.fixture
