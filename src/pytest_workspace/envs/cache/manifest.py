@@ -2,23 +2,21 @@
 
 Written last and atomically (``pytest-workspace.json`` in the env); a missing,
 unreadable or mistyped manifest means the env is not complete and gets rebuilt. It
-records what was asked for, what got installed, which files a reuse checks, and the
+records what was asked for, what got installed, what a reuse checks (the tree), and the
 env's size measured at build time (so listing the cache reads manifests only).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..paths import python_in, site_packages
 from .layout import MANIFEST, SCHEMA, parse_manifest
 
-__all__ = ["MANIFEST", "SCHEMA", "Manifest", "integrity_files", "unshared_size", "write_atomic"]
+__all__ = ["MANIFEST", "SCHEMA", "Manifest", "unshared_size", "write_atomic"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,8 @@ class Manifest:
     requirements: list[str]
     sources: list[str]
     installed: dict[str, str]
-    #: paths relative to the env whose absence means the env was damaged
+    #: paths whose absence means the env was damaged: what manifests written before
+    #: ``tree`` list (a build now writes none: the directories' mtimes say more)
     files: list[str]
     installer: str
     installer_version: str
@@ -72,26 +71,6 @@ class Manifest:
 
 
 _FIELDS = dataclasses.fields(Manifest)
-
-
-def integrity_files(path: Path) -> list[str]:
-    """What a reuse checks with one ``lstat`` each: the interpreter, ``pyvenv.cfg``, and
-    every distribution's metadata directory and top-level modules."""
-    files = {str(python_in(path).relative_to(path)), "pyvenv.cfg"}
-    for site in site_packages(path):
-        prefix = str(site.relative_to(path))
-        tops: set[str] = set()
-        for info in site.glob("*.dist-info"):
-            files.add(f"{prefix}/{info.name}")
-            with contextlib.suppress(OSError):
-                record = (info / "RECORD").read_text(encoding="utf-8")
-                tops.update(line.split(",", 1)[0].split("/", 1)[0] for line in record.splitlines())
-        # Scripts live outside site-packages (``../../bin``); .pth files are optional.
-        for top in tops:
-            ours = top and not top.startswith("..") and not top.endswith((".dist-info", ".pth"))
-            if ours and os.path.lexists(site / top):
-                files.add(f"{prefix}/{top}")
-    return sorted(files)
 
 
 def write_atomic(path: Path, text: str, *, readable: bool = False) -> None:

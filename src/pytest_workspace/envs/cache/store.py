@@ -28,7 +28,7 @@ from ...errors import EnvError, LockTimeout, UntrustedCacheError, WorkspaceError
 from ..paths import python_in
 from .integrity import changed_since, owners, record_tree, verify, why_changed
 from .layout import SHARED_ENV, default_root, scan
-from .manifest import MANIFEST, Manifest, integrity_files, unshared_size, write_atomic
+from .manifest import MANIFEST, Manifest, unshared_size, write_atomic
 from .trust import LOCK_TIMEOUT_ENV, InUse, check_trusted, hold, locked, unused, wipe
 
 if TYPE_CHECKING:
@@ -267,7 +267,7 @@ class EnvCache:
                 requirements=spec.requirements,
                 sources=[str(source) for source in spec.sources],
                 installed=dict(installed),
-                files=integrity_files(path),
+                files=[],
                 installer=installer.name,
                 installer_version=installer.version(),
                 python=spec.python.path,
