@@ -163,6 +163,9 @@ def requirement_items(values: Any, key: str) -> tuple[str, ...]:
     on a line separated by whitespace (``args``), or a TOML array. A line that is one
     requirement stays whole (``foo >= 1.0``, ``bar; python_version < "3.12"``); else its
     whitespace-separated parts must each be one. ``key`` names the setting in errors."""
+    lines = [values] if isinstance(values, str) else list(values or ())
+    if not lines:  # the usual case: packaging's parser is not imported for nothing
+        return ()
     import shlex
 
     from packaging.requirements import InvalidRequirement, Requirement
@@ -174,7 +177,6 @@ def requirement_items(values: Any, key: str) -> tuple[str, ...]:
             return False
         return True
 
-    lines = [values] if isinstance(values, str) else list(values or ())
     found: list[str] = []
     for raw in lines:
         line = str(raw).strip()

@@ -228,12 +228,11 @@ class Run:
         if not self.selection:
             return
         # user_properties travel with every report (to the xdist controller, to JUnit XML).
-        from ..meta.state import describe_checkout
         from ..model.matrix import Bundle, UpgradePath
 
         sources = ",".join(
             f"{component}={summary['path']}"
-            + (f" ({describe_checkout(summary)})" if "commit" in summary else "")
+            + (f" ({_described(summary)})" if "commit" in summary else "")
             for component, summary in self.source_summaries().items()
         )
         for item in items:
@@ -447,10 +446,8 @@ def header(run: Run) -> list[str]:
             + (" (ad hoc)" if path.adhoc else "")
             + (f": {', '.join(str(c) for c in moved)}" if moved else "")
         )
-    from ..meta.state import describe_checkout
-
     for component, found in run.source_summaries().items():
-        git = describe_checkout(found)
+        git = _described(found)
         where = f"{found['path']} (editable{'; ' + git if git else ''})"
         lines.append(f"workspace: {component} from local checkout {where}")
     lines.extend(f"workspace: {note}" for note in (*selection.notes, *run.notes))
@@ -488,3 +485,13 @@ def summary(run: Run, terminalreporter: Any) -> None:
         terminalreporter.write_line(f"error: {problem}", red=True)
     for problem in run.warnings:
         terminalreporter.write_line(f"warning: {problem}", yellow=True)
+
+
+def _described(summary: Mapping[str, Any]) -> str:
+    """``main 1a2b3c4, dirty`` for a git checkout, else empty; the meta-repository layer
+    is imported only when a checkout is swapped in."""
+    if "commit" not in summary:
+        return ""
+    from ..meta.state import describe_checkout
+
+    return describe_checkout(summary)
