@@ -125,7 +125,7 @@ def _example_session(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The example workspace across all its bundles and upgrade paths, offline."""
+    """The example project across all its bundles and upgrade paths, offline."""
     _example_session(session)
     # The users' matrix has a real finding (azure 2.0.0 vs extensions ^1.0): show it.
     session.run("pytest-workspace", "check", "--matrix", str(MATRIX), success_codes=[0, 1])

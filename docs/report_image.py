@@ -2,7 +2,7 @@
 docs: ``python docs/report_image.py RESULTS.json... > docs/_static/report.svg``.
 
 The rows, statuses and cells are the report's own (:func:`merge`, as ``report`` calls
-it); only the drawing is here. The committed picture is of the example workspace's CI
+it); only the drawing is here. The committed picture is of the example project's CI
 fan-out: one results file per bundle job and one for the upgrade paths.
 """
 

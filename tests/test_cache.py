@@ -17,7 +17,7 @@ import pytest
 
 from pytest_workspace import load_matrix
 from pytest_workspace.envs.cache.manifest import MANIFEST
-from pytest_workspace.envs.cache.store import EnvCache, lock_timeout
+from pytest_workspace.envs.cache.store import EnvCache, build_lock_timeout
 from pytest_workspace.envs.env import Env
 from pytest_workspace.envs.installers import Installer, PipInstaller, UvInstaller, get_installer
 from pytest_workspace.envs.spec import IndexOptions
@@ -260,7 +260,7 @@ def test_lock_wait_is_bounded_and_names_the_lock(
 
     from pytest_workspace.errors import LockTimeout
 
-    cache = EnvCache(tmp_path / "cache", lock_timeout=0.2)
+    cache = EnvCache(tmp_path / "cache", build_lock_timeout=0.2)
     spec = spec_for(pwt_matrix, "old", index=offline)
     path = cache.path_for(spec, get_installer("uv"))
     path.parent.mkdir(parents=True)
@@ -467,7 +467,7 @@ def test_lock_path_that_is_a_directory_is_one_clear_error(
     with pytest.raises(UntrustedCacheError) as info:
         cache.get(spec, "uv")
     assert str(info.value) == (
-        f"refusing to lock {path}.lock: it is not a regular file (a symlink or a "
+        f"refusing the build lock {path}.lock: it is not a regular file (a symlink or a "
         "directory that pytest-workspace did not create); remove it"
     )
 
@@ -475,12 +475,12 @@ def test_lock_path_that_is_a_directory_is_one_clear_error(
 @pytest.mark.parametrize("value", ["abc", "", "nan", "-1", "inf", "1e400"])
 def test_lock_timeout_must_be_a_finite_number(value: str) -> None:
     with pytest.raises(WorkspaceError) as info:
-        lock_timeout({"PYTEST_WORKSPACE_LOCK_TIMEOUT": value})
+        build_lock_timeout({"PYTEST_WORKSPACE_LOCK_TIMEOUT": value})
     assert str(info.value) == (
         f"PYTEST_WORKSPACE_LOCK_TIMEOUT={value!r}: expected a finite number of seconds "
         ">= 0 (default 900); waits are always bounded"
     )
-    assert lock_timeout({"PYTEST_WORKSPACE_LOCK_TIMEOUT": "2.5"}) == 2.5
+    assert build_lock_timeout({"PYTEST_WORKSPACE_LOCK_TIMEOUT": "2.5"}) == 2.5
 
 
 @pytest.mark.parametrize(

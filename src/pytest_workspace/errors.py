@@ -99,7 +99,7 @@ class InstallError(EnvError):
 
 
 class LockTimeout(EnvError):
-    """Another process held an environment's lock for longer than the bound."""
+    """Another process held an env's build lock for longer than the bound."""
 
 
 class InterpreterNotFound(EnvError):

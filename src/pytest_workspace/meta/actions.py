@@ -317,7 +317,7 @@ def setup(
 ) -> list[Step]:
     """One shared env at ``venv`` with every present sibling editable, installed in ONE
     installer call; ``plan`` (a bundle's) keeps the rest at the bundle's other pins. A
-    configured sibling that is missing stops it (the env would not be the workspace)
+    configured sibling that is missing stops it (the shared env would lack a sibling)
     unless ``allow_missing``."""
     from ..envs.installers import InstallFailed, get_installer
     from ..envs.interpreters import find_interpreter

@@ -11,7 +11,7 @@ A coordination repository lists its siblings in ``workspace.toml`` (or the seed'
     component = "core"        # optional: the matrix component, when it differs from name
     extras = ["test"]         # optional: installed with the sibling by `workspace setup`
 
-Workspace-wide settings, all optional, in a ``[workspace]`` table::
+Meta-repository settings, all optional, in a ``[workspace]`` table::
 
     [workspace]
     venv = ".venv"            # where `workspace setup` builds the shared env

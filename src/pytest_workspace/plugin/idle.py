@@ -1,5 +1,5 @@
 """A run that selects nothing (no bundle, combination or upgrade path): the tests that
-use the workspace fixtures skip, saying how to select; every other test runs as usual.
+use the bundle fixtures skip, saying how to select; every other test runs as usual.
 
 This is most pytest runs of a project that has the plugin installed, so this module is
 all they import beside the options and the fixtures: small, because without bytecode

@@ -3,10 +3,10 @@
 An env directory is named by the hash of its :class:`~.spec.EnvSpec` and the installer's
 identity. Its :class:`Manifest` is written last and atomically, so it is the only proof
 that a build finished: a directory without a valid manifest is wiped and rebuilt. Builds
-happen under a per-env ``FileLock``, after checking once without the lock (the common,
+happen under a per-env ``FileLock`` (the build lock), after checking once without it (the common,
 near-free cache hit) and once more with it (another process may have finished the build
 while we waited), like tox's compare-then-write ``tox_env/info.py``.
-What the cache may trust and touch (ownership, symlinks, locks, removal) is in
+What the cache may trust and touch (ownership, symlinks, build locks, removal) is in
 :mod:`.trust`; the manifest is in :mod:`.manifest`.
 """
 
@@ -29,7 +29,7 @@ from ..paths import python_in
 from .integrity import changed_since, owners, record_tree, verify, why_changed
 from .layout import SHARED_ENV, default_root, scan
 from .manifest import MANIFEST, Manifest, unshared_size, write_atomic
-from .trust import LOCK_TIMEOUT_ENV, InUse, check_trusted, hold, locked, unused, wipe
+from .trust import LOCK_TIMEOUT_ENV, InUse, build_lock, check_trusted, hold, unused, wipe
 
 if TYPE_CHECKING:
     # Listing and pruning read manifests only; building and reuse import the rest.
@@ -53,7 +53,7 @@ def default_cache_root(environ: Mapping[str, str] | None = None) -> Path:
     return Path(default_root(environ))
 
 
-def lock_timeout(environ: Mapping[str, str] | None = None) -> float:
+def build_lock_timeout(environ: Mapping[str, str] | None = None) -> float:
     """``$PYTEST_WORKSPACE_LOCK_TIMEOUT`` in seconds: a finite, non-negative number."""
     environ = os.environ if environ is None else environ
     text = environ.get(LOCK_TIMEOUT_ENV)
@@ -92,7 +92,7 @@ class EnvCache:
     """Environments shared by every repository, worktree, session and xdist worker."""
 
     root: Path = field(default_factory=default_cache_root)
-    lock_timeout: float = field(default_factory=lock_timeout)
+    build_lock_timeout: float = field(default_factory=build_lock_timeout)
     #: create directories and manifests readable by others (never writable by them)
     shared: bool = field(default_factory=lambda: bool(os.environ.get(SHARED_ENV)))
     _prepared: bool = field(default=False, init=False, repr=False)
@@ -174,7 +174,7 @@ class EnvCache:
         found = self._load(path, spec, backend, rebuild_before)
         if found is not None and not isinstance(found, str):
             return found
-        with locked(path, spec.label, self.lock_timeout, shared=self.shared):
+        with build_lock(path, spec.label, self.build_lock_timeout, shared=self.shared):
             found = self._load(path, spec, backend, rebuild_before)
             if found is not None and not isinstance(found, str):
                 return found
@@ -452,7 +452,7 @@ class EnvCache:
         removed = []
         for entry in doomed:
             try:
-                with locked(entry.path, entry.label, 0, shared=self.shared), unused(entry.path):
+                with build_lock(entry.path, entry.label, 0, shared=self.shared), unused(entry.path):
                     wipe(entry.path)
             except (LockTimeout, InUse):
                 continue

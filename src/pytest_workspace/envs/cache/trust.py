@@ -1,11 +1,11 @@
-"""What the env cache may touch: ownership and permission checks, locks, and removal.
+"""What the env cache may touch: ownership and permission checks, build locks, and removal.
 
 An env runs code, so the cache trusts only what the current user (or root) owns and
 nobody else can write — the rule ssh applies to ``~/.ssh``. A symlink where an env, a
 lock or a log should be is refused, never followed, and nothing is removed that is not
-a directory the cache built. Builds hold an exclusive ``FileLock``; users of an env hold
-a shared ``flock`` on its ``.use`` file for the life of the process, which ``prune``
-tests before removing anything.
+a directory the cache built. Builds hold an exclusive ``FileLock`` (the build lock);
+users of an env hold a shared ``flock`` on its ``.use`` file for the life of the
+process (the in-use hold), which ``prune`` tests before removing anything.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ...errors import EnvError, LockTimeout, UntrustedCacheError
 from .layout import why_untrusted
 from .manifest import MANIFEST
 
-__all__ = ["InUse", "check_trusted", "hold", "locked", "unused", "wipe"]
+__all__ = ["InUse", "build_lock", "check_trusted", "hold", "unused", "wipe"]
 
 LOCK_TIMEOUT_ENV = "PYTEST_WORKSPACE_LOCK_TIMEOUT"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -48,7 +48,7 @@ def check_trusted(path: Path, what: str, info: os.stat_result | None = None) -> 
 
 
 @contextlib.contextmanager
-def locked(path: Path, label: str, timeout: float, *, shared: bool = False) -> Iterator[None]:
+def build_lock(path: Path, label: str, timeout: float, *, shared: bool = False) -> Iterator[None]:
     """Hold the build lock of the env at ``path`` (at most ``timeout`` seconds' wait)."""
     from filelock import FileLock, Timeout
 
@@ -56,7 +56,7 @@ def locked(path: Path, label: str, timeout: float, *, shared: bool = False) -> I
     with contextlib.suppress(FileNotFoundError):
         if not stat.S_ISREG(os.lstat(lock_path).st_mode):
             raise UntrustedCacheError(
-                f"refusing to lock {lock_path}: it is not a regular file (a symlink or "
+                f"refusing the build lock {lock_path}: it is not a regular file (a symlink or "
                 "a directory that pytest-workspace did not create); remove it"
             )
     # The lock file stays after release: unlinking it would let two builders lock two
@@ -70,9 +70,9 @@ def locked(path: Path, label: str, timeout: float, *, shared: bool = False) -> I
             f"process is building env {label}; wait for it or raise {LOCK_TIMEOUT_ENV}"
         ) from None
     except OSError as error:
-        raise EnvError(f"cannot lock {lock_path}: {error}") from None
+        raise EnvError(f"cannot take the build lock {lock_path}: {error}") from None
     try:
-        yield  # an OSError of the build is the build's, not the lock's
+        yield  # an OSError of the build is the build's, not the build lock's
     finally:
         lock.release()
 
