@@ -4,6 +4,15 @@ The names below are what the fixtures hand out (``Env``, ``UpgradeRun``, ``Bundl
 ``Matrix``) plus the errors and the loader. They are imported on first use (PEP 562),
 so ``import pytest_workspace`` — which every pytest run with the plugin installed, and
 every CLI start, does — costs nothing until one of them is needed.
+
+Every module's docstring says PYTEST_DONT_REWRITE: pytest rewrites the asserts of every
+module of a distribution that provides a plugin, and without bytecode
+(``PYTHONDONTWRITEBYTECODE``, common on CI) it does so at every import, through Python
+AST objects: 2.5 times a plain compile. Our asserts are invariants, not tests; with the
+word, pytest compiles the module as Python would. ``tests/unit/test_package.py`` checks
+that every module has it.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Every error a user can cause derives from :class:`WorkspaceError` and renders as
 line; the CLI prints it without a traceback and the plugin turns it into a
 ``pytest.UsageError``. Internal control flow (an env that must be rebuilt) does not use
 these classes.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

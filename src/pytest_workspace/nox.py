@@ -18,6 +18,8 @@
         session.run("pytest", "--upgrade-path", path, *session.posargs)
 
 Only this module imports nox, and only when it is used.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

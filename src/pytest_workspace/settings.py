@@ -10,6 +10,8 @@ explicit variable set for one invocation beats a file checked into the repositor
 
 Imported by every pytest run and CLI start, so it is plain data: no dataclasses, no
 typing at run time.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

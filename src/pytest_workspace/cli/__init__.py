@@ -4,6 +4,8 @@ Exit codes: 0 ok, 1 findings (an invalid matrix, failed tests), 2 usage or input
 errors. A user error is printed as one line without a traceback unless ``--debug`` is
 given. Only argparse is imported here, once a parser is built (an ``env`` answered from
 :mod:`.memo` needs none); :mod:`.parser` builds it, :mod:`.commands` runs it.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

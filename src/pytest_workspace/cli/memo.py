@@ -15,6 +15,8 @@ What this does not record, it does not remember: local sources (their trees chan
 shared cache, ``--rebuild``, an interpreter a shim chose (pyenv reads
 ``.python-version``). A stale, missing, foreign or unreadable record only means
 the slow path runs (and writes a new one), never a different answer.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 ``add_arguments``), the others are only listed by name and help, because argparse's cost
 per argument (a formatter, gettext lookups) is most of a CLI start. The flags that are
 settings (``--matrix``, ``--cache``, ``--find-links``...) come from the settings table.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ failing, so such changes end up in the result together.
 Then, for a culprit that is one component, ``narrow`` bisects the releases between its
 two versions (``--from-index``) to the first bad one, skipping versions that cannot be
 judged, as ``git bisect skip`` does.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ Roles:
 - ``bundle-worker``: a whole-suite worker inside one bundle's env;
 - ``upgrade-worker``: a whole-suite worker that runs the upgrade-path tests (on the
   controller's interpreter, as an isolated run would).
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ ad-hoc combinations, and upgrade paths (declared ones, or ad hoc between two end
 :class:`Request` is plain data that every process of a run agrees on (the pytest-xdist
 controller hands it to its workers); :class:`Selection` is what the core resolved it
 to against the matrix.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

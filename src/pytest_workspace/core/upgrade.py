@@ -1,4 +1,7 @@
-"""The upgrade-run type that the ``upgrade_path`` fixture hands out."""
+"""The upgrade-run type that the ``upgrade_path`` fixture hands out.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

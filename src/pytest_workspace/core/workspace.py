@@ -4,6 +4,8 @@ A front-end reads its own settings into :class:`Settings`, asks a :class:`Worksp
 for a :class:`Selection` (bundles, ad-hoc combinations, upgrade paths), then for the env
 of each selected bundle, and renders what comes back. Option precedence, index merging,
 local sources, the combination check and the running-env check live here, once.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ Files are read by name only (PEP 427 wheel and PEP 625 sdist file names); the in
 asked through the simple repository API, JSON (PEP 691) when it answers in JSON, else
 its HTML page (PEP 503). Yanked files are left out, as installers leave them out of
 resolution. Nothing is downloaded but the listing, with a short timeout.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

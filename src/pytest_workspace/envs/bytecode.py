@@ -1,7 +1,10 @@
 """Bytecode in the envs we build: see :mod:`.bytecode_hook`, which every build copies
 into the env's site-packages with a ``.pth`` line that imports it only when Python is
 told not to write bytecode (``.pth`` files are how coverage.py and pytest-cov reach
-every process of an env, too)."""
+every process of an env, too).
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -15,6 +15,8 @@ fixed timestamps) can never be shadowed by its old bytecode.
 
 This file must stay self-contained (standard library only): it runs in the env's
 interpreter, whatever its version.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """Local checkouts swapped in for a component's pinned release: what replaces which pin,
 what decides a checkout's env (its packaging metadata; for a snapshot, every file), and
-what a checkout's project file says (distribution, version, dependencies)."""
+what a checkout's project file says (distribution, version, dependencies).
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
 """The one writer of constraints files (every env build, upgrade move, lock with a
 checkout swapped in, tox's install mode and ``workspace setup`` use it): a constraint
 line never carries extras (pip refuses ``pkg[extra]==1.0`` there), and a file is
-rewritten only when its content changes."""
+rewritten only when its content changes.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

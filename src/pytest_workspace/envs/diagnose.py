@@ -4,6 +4,8 @@ The parsers read what uv and pip print when a resolution fails; :func:`explain` 
 that against the pins, so a user reads "pwt-platform 1.1.0 requires pwt-core>=1.1,<2,
 but the bundle pins pwt-core 1.0.0" instead of forty lines of resolver output. Output in
 a format we do not know falls back to the installer's last lines.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ costs), and commands run in an env keep the user's bytecode setting: a suite tha
 rewrites a module at one path imports what it wrote, as with plain pytest. Where that
 setting forbids writing bytecode, a process in a built env compiles, at exit, what it
 imported from the env's own site-packages (:mod:`.bytecode_hook`).
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

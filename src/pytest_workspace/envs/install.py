@@ -12,6 +12,8 @@ The core hands plans out (:meth:`..core.workspace.Workspace.install_plan`).
 Constraints files are written by :func:`.constraints.write_constraints` only: a
 constraint line never carries extras (pip refuses ``pkg[extra]==1.0`` there), and the
 file is rewritten only when its content changes.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

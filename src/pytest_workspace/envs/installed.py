@@ -1,6 +1,9 @@
 """What an env holds, read from its metadata (no interpreter start): distributions and
 their versions, where each was installed from (PEP 610 ``direct_url.json``: a release, a
-local directory, editable or not), and how that differs from what was asked for."""
+local directory, editable or not), and how that differs from what was asked for.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -15,6 +15,8 @@ read; the matrix's ``[index]`` says where packages come from. What is read, and 
   ``os.devnull``.
 
 Only ``os`` and ``hashlib`` here: the CLI's remembered answers record these files too.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Both take argument lists only; nothing goes through a shell. Names and versions 
 command line only after ``packaging`` has parsed them (pins are ``Version`` objects and
 distribution names are validated when the matrix loads; requirement strings are
 re-parsed here as PEP 508 before use).
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

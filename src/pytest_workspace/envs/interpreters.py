@@ -1,5 +1,8 @@
 """The interpreters envs are built on: the running one (inside a venv, the base it was
-made from), or the one a bundle asks for (``python = "3.12"``), never a shim."""
+made from), or the one a bundle asks for (``python = "3.12"``), never a shim.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Where things are inside a virtual environment, per platform."""
+"""Where things are inside a virtual environment, per platform.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ An env of a locked bundle is installed from the lock: uv reads it natively (exac
 versions, hashes checked, no resolution); pip gets an equivalent ``--require-hashes
 --no-deps`` requirements file. With a local checkout (or extra requirements) swapped in,
 the lock's versions become constraints instead, minus the checkout's own distribution.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """Running-environment mode (``--workspace-env current``, and each whole-suite worker):
 the running interpreter checked against a bundle -- its pins installed, and each
-swapped-in checkout installed from that checkout, editable."""
+swapped-in checkout installed from that checkout, editable.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """What an environment must contain: an :class:`EnvSpec` (pins, interpreter, index
 options, local sources, extra requirements) and the content hash that names it in the
 cache. The core (:mod:`..core.workspace`) builds specs; this module describes them.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

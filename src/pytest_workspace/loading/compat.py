@@ -1,4 +1,7 @@
-"""Interpreter-version shims."""
+"""Interpreter-version shims.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Where the matrix file is: the same discovery for every front-end."""
+"""Where the matrix file is: the same discovery for every front-end.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """The matrix file's ``[index]`` and ``[publish]`` tables: where packages and locks are,
-and how releases are named. Private, a part of :mod:`._load`."""
+and how releases are named. Private, a part of :mod:`._load`.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ Private, like packaging's ``_parser.py`` beside ``requirements.py``: the model i
 :mod:`.matrix` is the public face. Every problem of a file is collected with its key
 path (``bundles.stable-3.2.extensions[1]``) and raised together, so ``check`` can show
 them all at once.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """Reading TOML for the loader: syntax errors with line and column, a byte-order mark
 tolerated, and unquoted dotted names (``[bundles.stable-3.2]``) joined back.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

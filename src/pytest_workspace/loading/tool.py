@@ -1,6 +1,9 @@
 """The ``workspace_*`` settings as values, and ``[tool.pytest-workspace]`` in
 ``pyproject.toml``: what every front-end reads beside the pytest configuration. Small
-on purpose: every pytest run reads the table, selecting something or not."""
+on purpose: every pytest run reads the table, selecting something or not.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

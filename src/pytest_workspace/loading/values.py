@@ -3,6 +3,8 @@ endpoints and dates, each raising ``ValueError`` with the bad value shown. Share
 loader (key-path errors) and by what front-ends parse against a loaded matrix
 (``--combination``, ad-hoc ``--upgrade-path``, ``bundle new`` items), which raise
 :class:`~..errors.SelectionError`.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

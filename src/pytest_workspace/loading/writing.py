@@ -8,6 +8,8 @@ repository. So the write is serialised (an exclusive lock on the file's director
 from reading to reading back: no update is lost), goes to the symlink's target (the link
 stays a link), keeps the file's mode, replaces it atomically, and is refused for a file
 that is not writable.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ The rules (west #380/#381, vcstool #107, gitman PR #201 lost or changed people's
 an existing directory is never deleted, replaced or cloned into; only a clean checkout
 that is its own git top level, on the branch it tracks, is ever fast-forwarded; nothing
 is written through a symlink (a symlinked sibling is only installed from).
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ Found from the working directory upwards, else from ``$PYTEST_WORKSPACE_META`` (
 file or its directory), else, from inside a sibling checkout, in a directory beside one
 of its ancestors whose configuration lists that checkout. This module reads the
 configuration; :mod:`.state` inspects the checkouts, :mod:`.actions` acts on them.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ A trailer names a sibling and a ref (``Depends-On: core feature-x``), or a pull 
 request by URL, whose repository must be a sibling's ``repo`` (with or without
 ``.git``): GitHub's ``.../pull/12`` is ``refs/pull/12/head``, GitLab's
 ``.../-/merge_requests/12`` is ``refs/merge-requests/12/head``.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ A directory inside another repository (or a plain directory under the meta-repos
 makes git act on the enclosing repository (gitman PR #201), so every query first checks
 that ``git rev-parse --show-toplevel`` is the directory's real path. Nothing here writes
 to an existing checkout except :func:`fast_forward`, which the caller guards.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """The siblings in dependency order (from their ``[project]`` dependencies), and the
-cycles that make one impossible."""
+cycles that make one impossible.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

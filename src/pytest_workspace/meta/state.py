@@ -1,7 +1,10 @@
 """Each sibling's state, as ``workspace status`` shows it and every action checks it
 first: present or not, a symlink (resolved, never written through), its git state (only
 where the directory is its own git top level), and what its project file declares.
-Inspecting changes nothing on disk; unsafe layouts are marked, never acted on."""
+Inspecting changes nothing on disk; unsafe layouts are marked, never acted on.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -9,6 +9,8 @@ two conflicting Pythons. A factor may only hold letters, digits, ``_`` and ``.``
 the ``,`` between several of them ``__``.
 
 Pure functions of the matrix: ``check`` and ``ci-matrix`` use them without tox.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ pin key (``core``, ``extensions@mongodb``) whose domain is that key's candidate 
 Domains and the compatibility of two choices are bit masks, so forward checking is one
 ``&`` per remaining component. Every combination proposed is checked again with
 :func:`.validity.check_pins`, the judge ``check`` uses.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ The model is built by :mod:`..loading` from ``versions.toml``; every string is a
 a ``Version`` or ``SpecifierSet`` here, and nothing in this module does I/O. Whether a
 combination is valid is decided in :mod:`.validity`; user text becomes pins in
 :mod:`..loading.values`, and selections are made in :mod:`..core.selection`.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ bit; each distinct ``requires`` a :class:`Verdict` holding the mask of the pins 
 against it and of those that fail it. A bundle is then the mask of its pins, and "is
 every pair judged, does any pin fail a row" are a few integer operations per bundle that
 ``map`` runs without a Python-level step per pin.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 ``packaging.utils.canonicalize_name`` does the same, but importing ``packaging.utils``
 pulls in ``packaging.tags`` (and ``sysconfig``), which costs more than every other
 import of a CLI start-up together; one regular expression is all a name needs.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Matrices come from teams used to Cargo and npm, so ``^`` (caret) and ``~`` (tild
 ranges are accepted beside wildcards and plain PEP 440 specifiers. Everything ends up as
 a :class:`~packaging.specifiers.SpecifierSet` so that one comparison rule (PEP 440)
 applies everywhere.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@ each, dates, coverage and names, and upgrade paths. (How names read to tox is
 :mod:`.envnames`' concern, and ``check`` asks it too.) Read-only over a
 :class:`~.matrix.Matrix`; a large matrix asks the same questions thousands of times, so
 answers are memoised on the matrix (``rule_for``, ``allows``, and :mod:`.memo`).
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 ``workspace_env_factory`` and ``upgrade_path`` (their names and signatures are the
 public API). Each asks the run's role object (:class:`~.modes.Run`) for what the core
 built, and turns a user error into one clean failure line.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

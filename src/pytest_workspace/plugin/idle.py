@@ -5,6 +5,8 @@ This is most pytest runs of a project that has the plugin installed, so this mod
 all they import beside the options and the fixtures: small, because without bytecode
 (``PYTHONDONTWRITEBYTECODE``, common on CI) every module imported is compiled again at
 every run (``benchmarks/bench_startup.py``).
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """The markers: ``@pytest.mark.workspace(core=">=3.2")`` gates a test on the bundle's
-pins, ``@pytest.mark.bundles("stable-*")`` limits it to matching bundles."""
+pins, ``@pytest.mark.bundles("stable-*")`` limits it to matching bundles.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -8,6 +8,8 @@ controller and workers (:mod:`.wholesuite`, handed in by the entry point). What 
 share is :class:`~.run.Run`.
 
 A run that selects nothing never imports this module (:mod:`.idle`).
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

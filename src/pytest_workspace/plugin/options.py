@@ -1,5 +1,8 @@
 """The plugin's options and ini keys, generated from the settings table
-(:data:`..settings.SETTINGS`), and read back into the core's layers."""
+(:data:`..settings.SETTINGS`), and read back into the core's layers.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@ properties every report carries, results per bundle and upgrade path, the verdic
 the run prints (the header before the tests, the ``workspace`` section of the summary
 after them) and the results file. The roles are in :mod:`.modes` and
 :mod:`.wholesuite`.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

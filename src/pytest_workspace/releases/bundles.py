@@ -1,6 +1,9 @@
 """``bundle new``: a new bundle's pins (from the command line, over another bundle's),
 checked against the rows, then written into the matrix file
-(:func:`..loading.writing.add_bundle`: every other byte kept, writers serialised)."""
+(:func:`..loading.writing.add_bundle`: every other byte kept, writers serialised).
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

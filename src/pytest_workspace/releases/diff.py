@@ -1,5 +1,8 @@
 """What changes between two sets of pins (bundles, ``component@version`` ends, a
-checkout swapped in): ``bundle diff``, the upgrade-path header, the results file."""
+checkout swapped in): ``bundle diff``, the upgrade-path header, the results file.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

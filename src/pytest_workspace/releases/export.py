@@ -1,5 +1,8 @@
 """``bundle export``: a bundle's pins as a requirements file, a constraints file (no
-extras) or its PEP 751 lock."""
+extras) or its PEP 751 lock.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,10 @@
 with ``uv pip compile`` (uv reads the existing lock as its preferences, so a re-lock
 keeps every version it can; ``--upgrade`` drops them), ``file://`` URLs rewritten as
 paths relative to the lock so that a lock of a find-links directory works in any clone.
-How an env is built from a lock is :mod:`..envs.pylock`'s concern."""
+How an env is built from a lock is :mod:`..envs.pylock`'s concern.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

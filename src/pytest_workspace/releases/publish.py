@@ -4,6 +4,8 @@ an exact ``Requires-Dist`` pin of every component and family member.
 The project is generated into a scratch directory and built by a real build backend
 (hatchling, with ``bypass-selection`` so that the wheel holds nothing but metadata)
 through ``uv build``, into a wheel and an sdist. Uploading stays the user's tool.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 run's :class:`~.records.Results`, and read back through :func:`read_results`, which
 checks every value it takes and turns it into typed records (like packaging's
 ``pylock``), so a malformed file is one error naming the file, the key and what was
-expected. A recorded verdict is never taken as better than the file's own tests say."""
+expected. A recorded verdict is never taken as better than the file's own tests say.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

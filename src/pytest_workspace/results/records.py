@@ -2,6 +2,8 @@
 
 The plugin feeds reports in (:meth:`Results.record`); this module knows nothing of
 pytest's types. The results file is :mod:`.document`'s.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """The merged compatibility report: results files merged (the newest run of each bundle
 and upgrade path wins) into rows with verdicts, rendered as Markdown (a PR comment,
 ``$GITHUB_STEP_SUMMARY``) or one self-contained HTML page. Plain data in, text out.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

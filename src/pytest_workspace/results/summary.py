@@ -1,5 +1,8 @@
 """The terminal summary's table: bundle x outcomes, verdict and how its env was got;
-upgrade path x verdict."""
+upgrade path x verdict.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -15,6 +15,8 @@ and nothing failed, errored or crashed there. Each gets one verdict:
 The pytest plugin (every mode), tox, nox, ``report`` and the results file all take the
 verdict from here, and exit codes follow it: a run that did not test what it was asked
 to test never looks like a pass. Pure functions, no pytest.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ extras); we seed only ``description``, ``labels``, ``commands`` and, when the bu
   table): this env holds the bundle itself. ``deps`` gets the bundle's pins (minus the
   component the checkout provides) after the user's own, ``constraints`` a file of them,
   and pytest runs with ``--workspace-env=current`` to verify what got installed.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ imported, and each imports what it needs when it runs, so ``--help`` and a cheap
 command never pay for the installers, the cache or ``importlib.metadata``.
 
 Exit codes: 0 ok, 1 findings (an invalid matrix, failed tests), 2 usage or input errors.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

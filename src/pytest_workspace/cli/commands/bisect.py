@@ -5,6 +5,8 @@ Each step runs the user's own command, ``python -m pytest ARGS
 --combination=SPEC``, in the current directory with the project's configuration (and
 so in whatever mode it uses), and reads the step's verdict from its results file: a
 combination whose env cannot be built is *skipped*, not failed.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

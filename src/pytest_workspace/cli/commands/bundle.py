@@ -1,5 +1,8 @@
 """``pytest-workspace bundle new|export|diff|publish``: bundles as releases (see
-:mod:`...releases`)."""
+:mod:`...releases`).
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

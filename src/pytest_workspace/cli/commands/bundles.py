@@ -1,4 +1,7 @@
-"""``pytest-workspace bundles``: the bundles and their pins."""
+"""``pytest-workspace bundles``: the bundles and their pins.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@
 only (sizes were measured at build time) through :mod:`...envs.cache.layout`, with
 nothing heavier than ``json`` imported. ``prune`` takes locks and needs the cache
 proper, imported when it runs; so does ``verify``, which reads every installed file.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""``pytest-workspace check``: validate the matrix and report every finding."""
+"""``pytest-workspace check``: validate the matrix and report every finding.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

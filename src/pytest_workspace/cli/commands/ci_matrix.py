@@ -1,4 +1,7 @@
-"""``pytest-workspace ci-matrix``: the bundles (and upgrade paths) as CI jobs."""
+"""``pytest-workspace ci-matrix``: the bundles (and upgrade paths) as CI jobs.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """``pytest-workspace env BUNDLE | --combination SPEC``: build (or reuse) an env and
 print its path last (progress goes to stderr), so ``$(pytest-workspace env B)/bin/python``
-works. A repeated cache hit is answered from :mod:`..memo` without loading the matrix."""
+works. A repeated cache hit is answered from :mod:`..memo` without loading the matrix.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

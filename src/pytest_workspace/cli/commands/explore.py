@@ -1,5 +1,8 @@
 """``pytest-workspace explore floor|latest|pairs|upgrades``: combinations and upgrade
-paths nobody wrote down that the rows allow (the algorithms: :mod:`...model.explore`)."""
+paths nobody wrote down that the rows allow (the algorithms: :mod:`...model.explore`).
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

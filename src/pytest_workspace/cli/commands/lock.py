@@ -1,5 +1,8 @@
 """``pytest-workspace lock [BUNDLE|GLOB|all]``: resolve bundles into PEP 751 lock files
-(``locks/pylock.<bundle>.toml``), with uv."""
+(``locks/pylock.<bundle>.toml``), with uv.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """``pytest-workspace report RESULTS.json...``: merge results files into one
-compatibility matrix (Markdown, a self-contained HTML page)."""
+compatibility matrix (Markdown, a self-contained HTML page).
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """``pytest-workspace show BUNDLE``: a bundle's pins, requirements and the rows that
-apply to it."""
+apply to it.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

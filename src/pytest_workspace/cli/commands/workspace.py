@@ -1,5 +1,8 @@
 """``pytest-workspace workspace status|bootstrap|setup|validate|order``: the
-meta-repository's sibling checkouts (see :mod:`...meta`)."""
+meta-repository's sibling checkouts (see :mod:`...meta`).
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

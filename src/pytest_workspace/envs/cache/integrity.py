@@ -14,6 +14,8 @@
   against the sha256 its distribution's ``RECORD`` gives.
 
 Only ``os`` here: the CLI's remembered answers run :func:`why_changed` too.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """The env cache's layout in ``os`` terms only: where it lives, what it trusts, what a
 manifest file holds, and which envs it has. The CLI's remembered answers
 (:mod:`._memo`) and ``cache list`` need nothing heavier; :mod:`.cache` and
-:mod:`.manifest` build on this."""
+:mod:`.manifest` build on this.
+
+PYTEST_DONT_REWRITE
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ Written last and atomically (``pytest-workspace.json`` in the env); a missing,
 unreadable or mistyped manifest means the env is not complete and gets rebuilt. It
 records what was asked for, what got installed, what a reuse checks (the tree), and the
 env's size measured at build time (so listing the cache reads manifests only).
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ near-free cache hit) and once more with it (another process may have finished th
 while we waited), like tox's compare-then-write ``tox_env/info.py``.
 What the cache may trust and touch (ownership, symlinks, build locks, removal) is in
 :mod:`.trust`; the manifest is in :mod:`.manifest`.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

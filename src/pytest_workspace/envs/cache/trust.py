@@ -6,6 +6,8 @@ lock or a log should be is refused, never followed, and nothing is removed that 
 a directory the cache built. Builds hold an exclusive ``FileLock`` (the build lock);
 users of an env hold a shared ``flock`` on its ``.use`` file for the life of the
 process (the in-use hold), which ``prune`` tests before removing anything.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ each bundle runs the whole suite, and ``-n N`` gives each bundle N workers), and
 upgrade-path tests run once per path in :class:`~.worker.UpgradeWorker` objects on this
 interpreter. :class:`SuiteController` is this process's role: it builds the envs, runs
 xdist's controller session under its crash policy (:mod:`.xdist`) and reports per bundle.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

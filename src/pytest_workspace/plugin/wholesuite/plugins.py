@@ -9,6 +9,8 @@ version than a bundle's workers the two sides disagree (a ``KeyError`` in every 
 "no tests ran"). The controller cannot take the bundle's plugin state, so such a version
 difference stops the run before any worker starts, with one line that says which
 package, both versions, and the two ways out.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@
 - this plugin, as a wheel packed from the running installation: an editable dev
   install, a wheel install and an offline machine all work, and the env's plugin is
   exactly the code of the controller that talks to it.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

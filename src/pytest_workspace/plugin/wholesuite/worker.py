@@ -9,6 +9,8 @@
 
 Both tell the controller, through ``workeroutput``, what it cannot see: why the env
 failed its check, what was deselected, which tests forked or called ``pytest.exit()``.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ whose :data:`SUPPORTED` range ``nox -s xdist`` tests at both ends).
 - :mod:`.scheduling`: which worker runs what (xdist's load scheduling, once per bundle),
   declared as xdist's ``Scheduling`` protocol and checked by mypy;
 - :mod:`.remote`: the worker side, sent to each worker as source.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

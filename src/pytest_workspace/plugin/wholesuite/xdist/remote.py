@@ -12,6 +12,8 @@ controller's interpreter, keep pytest-xdist's defaults. The user's bytecode sett
 kept (``envs/bytecode_hook.py`` says how the env's own modules still get bytecode).
 
 This module is sent as source and must stay self-contained.
+
+PYTEST_DONT_REWRITE
 """
 
 if __name__ == "__channelexec__":

@@ -5,6 +5,8 @@ per bundle), and the upgrade-path workers share the upgrade-path tests. A worker
 bundle comes from its xdist spec, which a restarted worker keeps. A bundle given up (its
 workers crashed, see :mod:`.session`) no longer holds the others back, and a worker that
 reports what it was never sent ends its bundle, not the run.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@
 
 The workers of each bundle start together (xdist makes each gateway after the previous
 one started, 60-100 ms apart), and the status line says what each bundle collected.
+
+PYTEST_DONT_REWRITE
 """
 
 from __future__ import annotations
