@@ -10,9 +10,7 @@ import pytest
 import pytest_workspace
 
 PACKAGE = Path(pytest_workspace.__file__).parent
-MODULES = sorted(
-    path for path in PACKAGE.rglob("*.py") if path.read_text(encoding="utf-8").strip()
-)
+MODULES = sorted(path for path in PACKAGE.rglob("*.py") if path.read_text(encoding="utf-8").strip())
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda path: str(path.relative_to(PACKAGE)))
