@@ -3,9 +3,9 @@
 An env directory is named by the hash of its :class:`~.spec.EnvSpec` and the installer's
 identity. Its :class:`Manifest` is written last and atomically, so it is the only proof
 that a build finished: a directory without a valid manifest is wiped and rebuilt. Builds
-happen under a per-env ``FileLock`` (the build lock), after checking once without it (the common,
-near-free cache hit) and once more with it (another process may have finished the build
-while we waited), like tox's compare-then-write ``tox_env/info.py``.
+happen under a per-env file lock (the build lock), after checking once without it (the
+common, near-free cache hit) and once more with it (another process may have finished the
+build while we waited), like tox's compare-then-write ``tox_env/info.py``.
 What the cache may trust and touch (ownership, symlinks, build locks, removal) is in
 :mod:`.trust`; the manifest is in :mod:`.manifest`.
 

@@ -3,7 +3,7 @@
 An env runs code, so the cache trusts only what the current user (or root) owns and
 nobody else can write — the rule ssh applies to ``~/.ssh``. A symlink where an env, a
 lock or a log should be is refused, never followed, and nothing is removed that is not
-a directory the cache built. Builds hold an exclusive ``FileLock`` (the build lock);
+a directory the cache built. Builds hold an exclusive lock on ``<env>.lock`` (the build lock);
 users of an env hold a shared ``flock`` on its ``.use`` file for the life of the
 process (the in-use hold), which ``prune`` tests before removing anything.
 
@@ -17,7 +17,8 @@ import os
 import shutil
 import stat
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -52,8 +53,6 @@ def check_trusted(path: Path, what: str, info: os.stat_result | None = None) -> 
 @contextlib.contextmanager
 def build_lock(path: Path, label: str, timeout: float, *, shared: bool = False) -> Iterator[None]:
     """Hold the build lock of the env at ``path`` (at most ``timeout`` seconds' wait)."""
-    from filelock import FileLock, Timeout
-
     lock_path = path.with_name(path.name + ".lock")
     with contextlib.suppress(FileNotFoundError):
         if not stat.S_ISREG(os.lstat(lock_path).st_mode):
@@ -63,10 +62,10 @@ def build_lock(path: Path, label: str, timeout: float, *, shared: bool = False) 
             )
     # The lock file stays after release: unlinking it would let two builders lock two
     # different inodes of the same name.
-    lock = FileLock(str(lock_path), timeout=timeout, mode=0o644 if shared else 0o600)
+    mode = 0o644 if shared else 0o600
     try:
-        lock.acquire()
-    except Timeout:
+        release = _acquire(lock_path, timeout, mode)
+    except TimeoutError:
         raise LockTimeout(
             f"timed out after {timeout:g} s waiting for {lock_path}: another "
             f"process is building env {label}; wait for it or raise {LOCK_TIMEOUT_ENV}"
@@ -76,7 +75,41 @@ def build_lock(path: Path, label: str, timeout: float, *, shared: bool = False) 
     try:
         yield  # an OSError of the build is the build's, not the build lock's
     finally:
-        lock.release()
+        release()
+
+
+def _acquire(lock_path: Path, timeout: float, mode: int) -> Callable[[], None]:
+    """Lock ``lock_path`` exclusively; the function that releases it. POSIX: ``flock``
+    on the file, as ``filelock`` takes it (so the two exclude each other), without
+    importing ``filelock`` 4, which costs more than a warm env's whole reuse (asyncio,
+    logging, inspect); elsewhere ``filelock``."""
+    if sys.platform == "win32":
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(lock_path), timeout=timeout, mode=mode)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise TimeoutError from None
+        return lock.release
+    import fcntl
+
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | os.O_CLOEXEC, mode)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError from None
+                time.sleep(min(0.05, left))
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return lambda: os.close(descriptor)  # closing the descriptor releases the flock
 
 
 def hold(path: Path, *, shared: bool = False) -> None:
