@@ -5,12 +5,9 @@ The names below are what the fixtures hand out (``Env``, ``UpgradeRun``, ``Bundl
 so ``import pytest_workspace`` — which every pytest run with the plugin installed, and
 every CLI start, does — costs nothing until one of them is needed.
 
-Every module's docstring says PYTEST_DONT_REWRITE: pytest rewrites the asserts of every
-module of a distribution that provides a plugin, and without bytecode
-(``PYTHONDONTWRITEBYTECODE``, common on CI) it does so at every import, through Python
-AST objects: 2.5 times a plain compile. Our asserts are invariants, not tests; with the
-word, pytest compiles the module as Python would. ``tests/unit/test_package.py`` checks
-that every module has it.
+Under pytest, the package's own modules are imported as Python imports them
+(:class:`_PlainImports`), and every module's docstring says PYTEST_DONT_REWRITE (checked
+by ``tests/unit/test_package.py``) for the two that pytest imports first.
 
 PYTEST_DONT_REWRITE
 """
@@ -18,6 +15,8 @@ PYTEST_DONT_REWRITE
 from __future__ import annotations
 
 import importlib
+import sys
+from importlib.machinery import ModuleSpec, PathFinder
 
 # The typing module costs more than the rest of a CLI start; mypy and ruff read this
 # spelling of TYPE_CHECKING as they read typing's.
@@ -99,6 +98,29 @@ if TYPE_CHECKING:
     from .loading.discover import find_matrix
     from .loading.matrixfile import load_matrix
     from .model.matrix import Bundle, Component, Constraint, Matrix, Pin, Rule, UpgradePath
+
+
+class _PlainImports:
+    """Imports this package's modules as Python would, ahead of pytest's assertion
+    rewriter. pytest claims every module of a distribution that provides a plugin and,
+    without bytecode (``PYTHONDONTWRITEBYTECODE``, common on CI), parses each into AST
+    objects at every import -- 2.3 times a plain compile -- only to find the docstring's
+    PYTEST_DONT_REWRITE (our asserts are invariants, not tests) and compile it unchanged.
+    The modules are the same; other packages' imports go on to the finders after it."""
+
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        if not name.startswith("pytest_workspace."):
+            return None
+        return PathFinder.find_spec(name, path)  # type: ignore[arg-type]
+
+
+# Only where pytest's rewriter is loaded: elsewhere (the CLI, tox, nox) there is nothing
+# to step ahead of.
+if "_pytest.assertion.rewrite" in sys.modules and not any(
+    isinstance(finder, _PlainImports) for finder in sys.meta_path
+):
+    sys.meta_path.insert(0, _PlainImports())
 
 
 def __getattr__(name: str) -> object:

@@ -11,36 +11,13 @@ PYTEST_DONT_REWRITE
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Sequence
-from importlib.machinery import ModuleSpec, PathFinder
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-
-class _PlainImports:
-    """Imports ``pytest_workspace``'s own modules as Python would, ahead of pytest's
-    assertion-rewriting hook. pytest claims every module of a plugin's distribution and,
-    without bytecode (``PYTHONDONTWRITEBYTECODE``, common on CI), parses each into AST
-    objects at every import -- 2.3 times a plain compile -- only to find the docstring's
-    PYTEST_DONT_REWRITE and compile it unchanged. The result is the same module; other
-    packages' imports are left to the finders after this one."""
-
-    @staticmethod
-    def find_spec(
-        name: str, path: Sequence[str] | None = None, target: object = None
-    ) -> ModuleSpec | None:
-        if not name.startswith("pytest_workspace."):
-            return None
-        return PathFinder.find_spec(name, path)
-
-
-if not any(isinstance(finder, _PlainImports) for finder in sys.meta_path):
-    sys.meta_path.insert(0, _PlainImports())
-
 # Registered with this module: pytest finds fixtures on the plugin object it loaded.
-from .fixtures import (  # noqa: E402, F401 (after the finder above, so it applies)
+from .fixtures import (  # noqa: F401
     bundle,
     bundle_env,
     upgrade_path,
