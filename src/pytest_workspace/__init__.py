@@ -5,9 +5,10 @@ The names below are what the fixtures hand out (``Env``, ``UpgradeRun``, ``Bundl
 so ``import pytest_workspace`` — which every pytest run with the plugin installed, and
 every CLI start, does — costs nothing until one of them is needed.
 
-Under pytest, the package's own modules are imported as Python imports them
-(:class:`_PlainImports`), and every module's docstring says PYTEST_DONT_REWRITE (checked
-by ``tests/unit/test_package.py``) for the two that pytest imports first.
+The package's own modules are imported as :mod:`.imports` says: not through pytest's
+assertion rewriter, and from bytecode of our own where Python may write none. Every
+module's docstring says PYTEST_DONT_REWRITE (checked by ``tests/unit/test_package.py``)
+for the two that pytest imports before that.
 
 PYTEST_DONT_REWRITE
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-from importlib.machinery import ModuleSpec, PathFinder
 
 # The typing module costs more than the rest of a CLI start; mypy and ruff read this
 # spelling of TYPE_CHECKING as they read typing's.
@@ -100,27 +100,19 @@ if TYPE_CHECKING:
     from .model.matrix import Bundle, Component, Constraint, Matrix, Pin, Rule, UpgradePath
 
 
-class _PlainImports:
-    """Imports this package's modules as Python would, ahead of pytest's assertion
-    rewriter. pytest claims every module of a distribution that provides a plugin and,
-    without bytecode (``PYTHONDONTWRITEBYTECODE``, common on CI), parses each into AST
-    objects at every import -- 2.3 times a plain compile -- only to find the docstring's
-    PYTEST_DONT_REWRITE (our asserts are invariants, not tests) and compile it unchanged.
-    The modules are the same; other packages' imports go on to the finders after it."""
+# Our modules, imported plainly under pytest and from cached bytecode where none may be
+# written (see .imports); elsewhere Python's own import is already that.
+if "_pytest.assertion.rewrite" in sys.modules or sys.dont_write_bytecode:
+    from importlib.machinery import PathFinder
+    from importlib.util import module_from_spec
 
-    @staticmethod
-    def find_spec(name: str, path: object = None, target: object = None) -> ModuleSpec | None:
-        if not name.startswith("pytest_workspace."):
-            return None
-        return PathFinder.find_spec(name, path)  # type: ignore[arg-type]
-
-
-# Only where pytest's rewriter is loaded: elsewhere (the CLI, tox, nox) there is nothing
-# to step ahead of.
-if "_pytest.assertion.rewrite" in sys.modules and not any(
-    isinstance(finder, _PlainImports) for finder in sys.meta_path
-):
-    sys.meta_path.insert(0, _PlainImports())
+    # Loaded as the standard library's recipe loads a source file: pytest's rewriter,
+    # which it is there to step around, would parse it into AST objects first.
+    _spec = PathFinder.find_spec(f"{__name__}.imports", __path__)
+    if _spec is not None and _spec.loader is not None:
+        _imports = sys.modules[_spec.name] = module_from_spec(_spec)
+        _spec.loader.exec_module(_imports)
+        _imports.install()
 
 
 def __getattr__(name: str) -> object:

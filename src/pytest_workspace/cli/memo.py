@@ -31,7 +31,8 @@ import time
 
 from .. import __version__
 from ..envs.cache.integrity import why_changed
-from ..envs.cache.layout import MANIFEST, SHARED_ENV, default_root, parse_manifest, why_untrusted
+from ..envs.cache.layout import MANIFEST, SHARED_ENV, parse_manifest
+from ..userdirs import default_root, own_directory, read_own, why_untrusted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,7 +46,6 @@ SCHEMA = 1
 MEMO_DIR = "resolved"
 #: shell bookkeeping that changes between identical invocations and decides nothing
 _VOLATILE = frozenset({"_", "OLDPWD", "PWD", "SHLVL", "COLUMNS", "LINES"})
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def replay(argv: Sequence[str]) -> int | None:
@@ -121,11 +121,9 @@ def remember(
         "installer": core.installer.name,
         "notes": list(notes),
     }
-    directory = os.path.join(root, MEMO_DIR)
+    if not own_directory(os.path.join(root, MEMO_DIR)):
+        return
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        if why_untrusted(os.lstat(directory)) is not None:
-            return
         write_atomic(Path(_path(root, argv)), json.dumps(memo))
     except OSError:
         return  # the answer was given; only the next run's shortcut is lost
@@ -165,14 +163,8 @@ def _read(root: str, argv: Sequence[str]) -> dict[str, object] | None:
     path = _path(root, argv)
     if why_untrusted(os.lstat(os.path.dirname(path))) is not None:
         return None
-    try:
-        descriptor = os.open(path, os.O_RDONLY | _NOFOLLOW)
-    except FileNotFoundError:
-        return None
-    with os.fdopen(descriptor, "rb") as stream:
-        if why_untrusted(os.fstat(stream.fileno())) is not None:
-            return None
-        memo = json.loads(stream.read())
+    data = read_own(path)
+    memo = None if data is None else json.loads(data)
     return memo if isinstance(memo, dict) else None
 
 
@@ -217,13 +209,12 @@ def _complete(root: str, key: object) -> str | None:
         if why_untrusted(info) is not None or not stat.S_ISDIR(info.st_mode):
             return None
     manifest = os.path.join(path, MANIFEST)
-    descriptor = os.open(manifest, os.O_RDONLY | _NOFOLLOW)
-    with os.fdopen(descriptor, "rb") as stream:
-        if why_untrusted(os.fstat(stream.fileno())) is not None:
-            return None
-        # The parser the slow path's Manifest.read uses: a manifest it would call
-        # incomplete is never reused from here either.
-        values = parse_manifest(stream.read())
+    data = read_own(manifest)
+    if data is None:
+        return None
+    # The parser the slow path's Manifest.read uses: a manifest it would call incomplete
+    # is never reused from here either.
+    values = parse_manifest(data)
     if values["key"] != key:
         return None
     if why_changed(path, values["files"], values["tree"], values["damaged"]) is not None:

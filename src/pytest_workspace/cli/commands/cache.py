@@ -15,7 +15,8 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from ...envs.cache.layout import default_root, scan
+from ...envs.cache.layout import scan
+from ...userdirs import default_root
 from . import FINDINGS, OK
 
 if TYPE_CHECKING:

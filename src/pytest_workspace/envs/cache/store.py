@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...errors import EnvError, LockTimeout, UntrustedCacheError, WorkspaceError
+from ...userdirs import default_root
 from ..paths import python_in
 from .integrity import changed_since, owners, record_tree, verify, why_changed
-from .layout import SHARED_ENV, default_root, scan
+from .layout import SHARED_ENV, scan
 from .manifest import MANIFEST, Manifest, unshared_size, write_atomic
 from .trust import LOCK_TIMEOUT_ENV, InUse, build_lock, check_trusted, hold, unused, wipe
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from ...errors import EnvError, LockTimeout, UntrustedCacheError
-from .layout import why_untrusted
+from ...userdirs import why_untrusted
 from .manifest import MANIFEST
 
 __all__ = ["InUse", "build_lock", "check_trusted", "hold", "unused", "wipe"]

@@ -1,0 +1,123 @@
+"""How the package's own modules are imported (pytest_workspace.imports): bytecode of our
+own in the user's cache when Python may write none, trusted only when it is ours."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from pytest_workspace import imports
+from pytest_workspace.imports import CachedCode
+
+
+@pytest.fixture
+def bytecode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "bytecode"
+    directory.mkdir(mode=0o700)
+    monkeypatch.setattr(imports, "_DIRECTORY", [str(directory)])
+    return directory
+
+
+def module(tmp_path: Path, text: str) -> tuple[CachedCode, Path]:
+    path = tmp_path / "mod.py"
+    path.write_text(text)
+    return CachedCode("pytest_workspace.fake", str(path)), path
+
+
+def run(code: types.CodeType) -> object:
+    namespace: dict[str, object] = {}
+    exec(code, namespace)
+    return namespace["VALUE"]
+
+
+def compiles(loader: CachedCode, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record each compile the loader does."""
+    seen: list[str] = []
+    compile_source = loader.source_to_code
+
+    def recorded(data: object, path: object) -> types.CodeType:
+        seen.append(str(path))
+        return compile_source(data, path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loader, "source_to_code", recorded)
+    return seen
+
+
+def test_the_code_is_kept_and_reused(
+    bytecode: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loader, _ = module(tmp_path, "VALUE = 1\n")
+    seen = compiles(loader, monkeypatch)
+    assert run(loader.get_code("pytest_workspace.fake")) == 1
+    (kept,) = bytecode.iterdir()
+    assert kept.name.startswith("pytest_workspace.fake.")
+    assert kept.stat().st_mode & 0o077 == 0
+    assert run(loader.get_code("pytest_workspace.fake")) == 1
+    assert len(seen) == 1  # the second import read the kept code
+
+
+def test_a_changed_source_is_compiled_again_even_with_the_same_size_and_mtime(
+    bytecode: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Wheels carry fixed timestamps: an upgrade in place can keep size and mtime.
+    loader, path = module(tmp_path, "VALUE = 1\n")
+    assert run(loader.get_code("pytest_workspace.fake")) == 1
+    info = path.stat()
+    path.write_text("VALUE = 2\n")
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert run(loader.get_code("pytest_workspace.fake")) == 2
+
+
+@pytest.mark.parametrize("planted", ["writable by others", "a symlink", "torn"])
+def test_bytecode_that_is_not_ours_alone_is_never_run(
+    planted: str, bytecode: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loader, _ = module(tmp_path, "VALUE = 'source'\n")
+    loader.get_code("pytest_workspace.fake")
+    (kept,) = bytecode.iterdir()
+    # Someone else's code with a header that matches the source.
+    header = kept.read_bytes()[:16]
+    evil = header + kept.read_bytes()[16:].replace(b"source", b"PLANTD")
+    if planted == "writable by others":
+        kept.write_bytes(evil)
+        kept.chmod(0o666)
+    elif planted == "a symlink":
+        elsewhere = tmp_path / "elsewhere.pyc"
+        elsewhere.write_bytes(evil)
+        kept.unlink()
+        kept.symlink_to(elsewhere)
+    else:
+        kept.write_bytes(header + b"\xe3\x00")
+    seen = compiles(loader, monkeypatch)
+    assert run(loader.get_code("pytest_workspace.fake")) == "source"
+    assert len(seen) == 1
+
+
+def test_no_bytecode_is_kept_in_a_directory_others_may_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    (cache / "bytecode").mkdir(parents=True)
+    (cache / "bytecode").chmod(0o777)
+    monkeypatch.setenv("PYTEST_WORKSPACE_CACHE", str(cache))
+    assert imports._trusted_directory() is None
+    (cache / "bytecode").chmod(0o700)
+    assert imports._trusted_directory() == str(cache / "bytecode")
+
+
+def test_without_bytecode_our_modules_come_from_our_cache_not_a_pycache(tmp_path: Path) -> None:
+    # A fresh interpreter told not to write bytecode (-B), as PYTHONDONTWRITEBYTECODE.
+    environ = {**os.environ, "PYTEST_WORKSPACE_CACHE": str(tmp_path / "cache")}
+    probe = "import pytest_workspace.plugin, sys; print(type(sys.meta_path[0]).__name__)"
+    for _ in range(2):
+        found = subprocess.run(
+            [sys.executable, "-B", "-c", probe], env=environ, capture_output=True, text=True
+        )
+        assert (found.returncode, found.stdout.strip()) == (0, "OwnImports"), found.stderr
+    kept = {path.name.split(".")[:-3][-1] for path in (tmp_path / "cache" / "bytecode").iterdir()}
+    assert {"plugin", "fixtures"} <= kept
