@@ -31,7 +31,7 @@ import types
 from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
 from importlib.util import MAGIC_NUMBER, source_hash
 
-__all__ = ["CachedCode", "OwnImports", "install"]
+__all__ = ["CachedCode", "OwnImports", "install", "prune_bytecode"]
 
 PREFIX = "pytest_workspace."
 #: PEP 552 flags: hash-based, checked against the source at every import
@@ -82,6 +82,29 @@ def install() -> None:
     """Put :class:`OwnImports` first on ``sys.meta_path`` (once per process)."""
     if not any(isinstance(finder, OwnImports) for finder in sys.meta_path):
         sys.meta_path.insert(0, OwnImports())
+
+
+def prune_bytecode(root: str, older_than: float, now: float) -> int:
+    """Remove the kept code written more than ``older_than`` seconds ago (an import
+    writes it again when needed); how many files went."""
+    from .userdirs import why_untrusted
+
+    directory = os.path.join(root, "bytecode")
+    removed = 0
+    try:
+        if why_untrusted(os.lstat(directory)) is not None:
+            return 0
+        names = os.listdir(directory)
+    except OSError:
+        return 0
+    for name in names:
+        path = os.path.join(directory, name)
+        with contextlib.suppress(OSError):
+            info = os.lstat(path)
+            if name.endswith(".pyc") and now - info.st_mtime > older_than:
+                os.unlink(path)
+                removed += 1
+    return removed
 
 
 def _target(fullname: str, path: str) -> str | None:

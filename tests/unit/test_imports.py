@@ -121,3 +121,19 @@ def test_without_bytecode_our_modules_come_from_our_cache_not_a_pycache(tmp_path
         assert (found.returncode, found.stdout.strip()) == (0, "OwnImports"), found.stderr
     kept = {path.name.split(".")[:-3][-1] for path in (tmp_path / "cache" / "bytecode").iterdir()}
     assert {"plugin", "fixtures"} <= kept
+
+
+def test_prune_removes_kept_code_written_before_the_threshold(tmp_path: Path) -> None:
+    directory = tmp_path / "bytecode"
+    directory.mkdir(mode=0o700)
+    old, new, other = directory / "a.x.pyc", directory / "b.x.pyc", directory / "notes.txt"
+    for path in (old, new, other):
+        path.write_bytes(b"")
+    os.utime(old, (1000, 1000))
+    os.utime(other, (1000, 1000))
+    assert imports.prune_bytecode(str(tmp_path), older_than=3600, now=1000 + 7200) == 1
+    assert sorted(path.name for path in directory.iterdir()) == ["b.x.pyc", "notes.txt"]
+    # A directory others may write is not ours to clean either.
+    directory.chmod(0o777)
+    os.utime(new, (1000, 1000))
+    assert imports.prune_bytecode(str(tmp_path), older_than=3600, now=1000 + 7200) == 0

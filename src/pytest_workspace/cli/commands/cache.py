@@ -83,6 +83,12 @@ def prune(args: argparse.Namespace) -> int:
     for entry in removed:
         print(f"removed {entry.key} {entry.label} ({human(entry.size)})")
     print(f"removed {len(removed)} env{'' if len(removed) == 1 else 's'}")
+    if older is not None:
+        from ...imports import prune_bytecode
+
+        files = prune_bytecode(str(cache.root), older, time.time())
+        if files:
+            print(f"removed {files} kept bytecode file{'' if files == 1 else 's'}")
     return OK
 
 
