@@ -1,10 +1,16 @@
 """Fixed costs paid on every invocation: pytest with the plugin installed but nothing
 selected, and the CLI's start-up, each beside its floor.
 
-Run: python benchmarks/bench_startup.py [--rounds N]
+Run: python benchmarks/bench_startup.py [--rounds N] [--instructions]
 
 Runs are paired and interleaved (A, B, A, B, ...) so that a noisy neighbour hits both
 sides alike; each figure is the median of the per-round differences, with min and max.
+The first row pairs the floor with itself: on a machine whose runs swing by tens of
+milliseconds, that row says how far apart two identical commands land, and no figure
+below it means more than that. ``--instructions`` (needs valgrind) also counts the
+instructions each pytest case executes, once, with ``PYTHONHASHSEED=0``: repeatable to
+a fraction of a percent whatever the machine is doing; the difference is converted to
+milliseconds at the floor's own instructions-per-millisecond rate.
 The pytest baseline loads no plugin at all (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``), so
 unrelated plugins (hypothesis alone costs 0.6 s under ``PYTHONDONTWRITEBYTECODE``) do
 not hide or inflate our figure; ours is the same run plus ``-p pytest_workspace.plugin``.
@@ -41,6 +47,21 @@ def timed(
     return time.perf_counter() - start
 
 
+def instructions(argv: Command, env: Mapping[str, str], cwd: Path) -> int:
+    """Instructions one run executes, counted by valgrind's callgrind."""
+    with tempfile.TemporaryDirectory() as out:
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg", *argv],
+            env=dict(env),
+            cwd=cwd,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    counts = [line for line in done.stderr.splitlines() if "Collected :" in line]
+    return int(counts[-1].rsplit(":", 1)[1].strip())
+
+
 def paired(
     name: str,
     floor: Command,
@@ -70,6 +91,7 @@ def paired(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--instructions", action="store_true", help="also count with valgrind")
     args = parser.parse_args()
     python = sys.executable
     with tempfile.TemporaryDirectory() as name:
@@ -105,23 +127,44 @@ def main() -> None:
 
             compileall.compile_dir(str(package), quiet=1)
 
-        for variable, before in (
-            ("unset", None),
-            ("set, ours compiled at install", compiled),
-            ("set, no bytecode of ours", no_bytecode_of_ours),
-        ):
-            env = dict(base)
-            if variable != "unset":
-                env["PYTHONDONTWRITEBYTECODE"] = "1"
+        kept = tmp / "cache" / "bytecode"
+
+        def nothing_kept() -> None:
+            # The first run after an install (or after the cache was cleared).
+            no_bytecode_of_ours()
+            shutil.rmtree(kept, ignore_errors=True)
+
+        set_env = {**base, "PYTHONDONTWRITEBYTECODE": "1"}
+        cases = [
+            ("floor vs itself (the noise)", pytest, base, None),
+            ("PYTHONDONTWRITEBYTECODE unset", with_plugin, base, None),
+            ("set, ours compiled at install", with_plugin, set_env, compiled),
+            ("set, no bytecode of ours, kept code", with_plugin, set_env, no_bytecode_of_ours),
+            ("set, no bytecode of ours, nothing kept", with_plugin, set_env, nothing_kept),
+        ]
+        for label, ours, env, before in cases:
             paired(
-                f"pytest, nothing selected (PYTHONDONTWRITEBYTECODE {variable})",
-                pytest,
-                with_plugin,
-                env,
-                tmp,
-                args.rounds,
-                before=before,
+                f"pytest, nothing selected: {label}", pytest, ours, env, tmp, args.rounds, before
             )
+        if args.instructions:
+            print("instructions executed (callgrind, PYTHONHASHSEED=0), once each")
+            counted = {**set_env, "PYTHONHASHSEED": "0"}
+            floor_count = instructions(pytest, counted, tmp)
+            floor_ms = statistics.median(timed(pytest, counted, tmp) for _ in range(5)) * 1000
+            print(f"{'pytest, no plugin':<46} {floor_count / 1e6:8.1f} M  ({floor_ms:.0f} ms)")
+            for label, _, env, before in cases[1:]:
+                if before is not None:
+                    before()
+                # A kept-code case counts a run after one that kept the code.
+                if "kept code" in label:
+                    timed(with_plugin, {**env, "PYTHONHASHSEED": "0"}, tmp)
+                    no_bytecode_of_ours()
+                count = instructions(with_plugin, {**env, "PYTHONHASHSEED": "0"}, tmp)
+                extra = count - floor_count
+                print(
+                    f"{label:<46} {count / 1e6:8.1f} M  +{extra / 1e6:.1f} M "
+                    f"(~{extra / floor_count * floor_ms:.1f} ms)"
+                )
         cli = [python, "-m", "pytest_workspace"]
         bare = [python, "-c", "pass"]
         subprocess.run([*cli, "env", "b", "--offline"], env=base, cwd=tmp, check=True)
@@ -153,6 +196,19 @@ def main() -> None:
             args.rounds,
             before=lambda: shutil.rmtree(records, ignore_errors=True),
         )
+
+        # Without bytecode of ours (PYTHONDONTWRITEBYTECODE, an install that compiled
+        # nothing): the kept code in the cache stands in for it.
+        def not_remembered() -> None:
+            no_bytecode_of_ours()
+            shutil.rmtree(records, ignore_errors=True)
+
+        argv = [*cli, "env", "b", "--offline"]
+        for label, before in (
+            ("CLI env b (hit), no bytecode of ours", no_bytecode_of_ours),
+            ("CLI env b (hit, not remembered), no bytecode of ours", not_remembered),
+        ):
+            paired(f"{label} vs python -c pass", bare, argv, set_env, tmp, args.rounds, before)
 
 
 if __name__ == "__main__":
