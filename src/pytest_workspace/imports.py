@@ -29,7 +29,7 @@ import os
 import sys
 import types
 from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
-from importlib.util import MAGIC_NUMBER, source_hash
+from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 
 __all__ = ["CachedCode", "OwnImports", "install", "prune_bytecode"]
 
@@ -48,8 +48,14 @@ class OwnImports:
         if not name.startswith(PREFIX):
             return None
         spec = PathFinder.find_spec(name, path)  # type: ignore[arg-type]
-        if spec is not None and sys.dont_write_bytecode and type(spec.loader) is SourceFileLoader:
-            spec.loader = CachedCode(spec.loader.name, spec.loader.path)
+        loader = spec.loader if spec is not None else None
+        if (
+            sys.dont_write_bytecode
+            and type(loader) is SourceFileLoader
+            # Bytecode compiled at install, beside the source, is used as Python uses it.
+            and not os.path.exists(cache_from_source(loader.path))
+        ):
+            spec.loader = CachedCode(loader.name, loader.path)  # type: ignore[union-attr]
         return spec
 
 

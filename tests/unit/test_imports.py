@@ -137,3 +137,21 @@ def test_prune_removes_kept_code_written_before_the_threshold(tmp_path: Path) ->
     directory.chmod(0o777)
     os.utime(new, (1000, 1000))
     assert imports.prune_bytecode(str(tmp_path), older_than=3600, now=1000 + 7200) == 0
+
+
+def test_bytecode_compiled_at_install_is_used_as_python_uses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import py_compile
+    from importlib.machinery import SourceFileLoader
+    from importlib.util import cache_from_source
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    (tmp_path / "fake.py").write_text("VALUE = 1\n")
+    spec = imports.OwnImports.find_spec("pytest_workspace.fake", [str(tmp_path)])
+    assert spec is not None and type(spec.loader) is CachedCode
+    py_compile.compile(str(tmp_path / "fake.py"), cache_from_source(str(tmp_path / "fake.py")))
+    spec = imports.OwnImports.find_spec("pytest_workspace.fake", [str(tmp_path)])
+    assert spec is not None and type(spec.loader) is SourceFileLoader
+    # Not ours: left to the finders after this one.
+    assert imports.OwnImports.find_spec("fake", [str(tmp_path)]) is None
