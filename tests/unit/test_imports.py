@@ -111,16 +111,34 @@ def test_no_bytecode_is_kept_in_a_directory_others_may_write(
 
 
 def test_without_bytecode_our_modules_come_from_our_cache_not_a_pycache(tmp_path: Path) -> None:
-    # A fresh interpreter told not to write bytecode (-B), as PYTHONDONTWRITEBYTECODE.
-    environ = {**os.environ, "PYTEST_WORKSPACE_CACHE": str(tmp_path / "cache")}
-    probe = "import pytest_workspace.plugin, sys; print(type(sys.meta_path[0]).__name__)"
+    # A copy of the package with no bytecode (as uv installs it), first on the path, in
+    # a fresh interpreter told not to write bytecode (-B, as PYTHONDONTWRITEBYTECODE).
+    import shutil
+
+    package = Path(imports.__file__).parent
+    shutil.copytree(
+        package, tmp_path / "src" / package.name, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    environ = {
+        **os.environ,
+        "PYTEST_WORKSPACE_CACHE": str(tmp_path / "cache"),
+        "PYTHONPATH": str(tmp_path / "src"),
+    }
+    probe = (
+        "import pytest_workspace.plugin as p, sys; "
+        "print(type(sys.meta_path[0]).__name__, p.__file__)"
+    )
     for _ in range(2):
         found = subprocess.run(
             [sys.executable, "-B", "-c", probe], env=environ, capture_output=True, text=True
         )
-        assert (found.returncode, found.stdout.strip()) == (0, "OwnImports"), found.stderr
+        assert found.returncode == 0, found.stderr
+        finder, where = found.stdout.split()
+        assert finder == "OwnImports"
+        assert Path(where).is_relative_to(tmp_path)
     kept = {path.name.split(".")[:-3][-1] for path in (tmp_path / "cache" / "bytecode").iterdir()}
     assert {"plugin", "fixtures"} <= kept
+    assert not list((tmp_path / "src").rglob("*.pyc"))
 
 
 def test_prune_removes_kept_code_written_before_the_threshold(tmp_path: Path) -> None:
@@ -149,9 +167,11 @@ def test_bytecode_compiled_at_install_is_used_as_python_uses_it(
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     (tmp_path / "fake.py").write_text("VALUE = 1\n")
     spec = imports.OwnImports.find_spec("pytest_workspace.fake", [str(tmp_path)])
-    assert spec is not None and type(spec.loader) is CachedCode
+    assert spec is not None
+    assert type(spec.loader) is CachedCode
     py_compile.compile(str(tmp_path / "fake.py"), cache_from_source(str(tmp_path / "fake.py")))
     spec = imports.OwnImports.find_spec("pytest_workspace.fake", [str(tmp_path)])
-    assert spec is not None and type(spec.loader) is SourceFileLoader
+    assert spec is not None
+    assert type(spec.loader) is SourceFileLoader
     # Not ours: left to the finders after this one.
     assert imports.OwnImports.find_spec("fake", [str(tmp_path)]) is None
