@@ -148,18 +148,23 @@ def main() -> None:
             )
         if args.instructions:
             print("instructions executed (callgrind, PYTHONHASHSEED=0), once each")
-            counted = {**set_env, "PYTHONHASHSEED": "0"}
-            floor_count = instructions(pytest, counted, tmp)
-            floor_ms = statistics.median(timed(pytest, counted, tmp) for _ in range(5)) * 1000
-            print(f"{'pytest, no plugin':<46} {floor_count / 1e6:8.1f} M  ({floor_ms:.0f} ms)")
+            floors: dict[bool, tuple[int, float]] = {}
+            for unset, env in ((True, base), (False, set_env)):
+                counted = {**env, "PYTHONHASHSEED": "0"}
+                count = instructions(pytest, counted, tmp)
+                floor_ms = statistics.median(timed(pytest, counted, tmp) for _ in range(5)) * 1000
+                floors[unset] = (count, floor_ms)
+                label = f"pytest, no plugin ({'unset' if unset else 'set'})"
+                print(f"{label:<46} {count / 1e6:8.1f} M  ({floor_ms:.0f} ms)")
             for label, _, env, before in cases[1:]:
+                floor_count, floor_ms = floors["PYTHONDONTWRITEBYTECODE" not in env]
+                counted = {**env, "PYTHONHASHSEED": "0"}
                 if before is not None:
                     before()
-                # A kept-code case counts a run after one that kept the code.
-                if "kept code" in label:
-                    timed(with_plugin, {**env, "PYTHONHASHSEED": "0"}, tmp)
+                if "kept code" in label:  # counted on a run after one that kept the code
+                    timed(with_plugin, counted, tmp)
                     no_bytecode_of_ours()
-                count = instructions(with_plugin, {**env, "PYTHONHASHSEED": "0"}, tmp)
+                count = instructions(with_plugin, counted, tmp)
                 extra = count - floor_count
                 print(
                     f"{label:<46} {count / 1e6:8.1f} M  +{extra / 1e6:.1f} M "
