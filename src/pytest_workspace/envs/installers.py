@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,10 +48,22 @@ class InstallFailed(Exception):
         self.output = output
 
 
-def _checked(requirements: Sequence[str]) -> list[str]:
-    from packaging.requirements import InvalidRequirement, Requirement
+#: ``name==version`` as the model writes a pin: a valid requirement on its face
+_PLAIN_PIN = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+    r"==\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?"
+)
 
+
+def _checked(requirements: Sequence[str]) -> list[str]:
+    """The requirements, each a PEP 508 requirement (never an option an installer would
+    read). Plain pins pass on their face: the parser costs more to import than a cached
+    env's whole build check."""
     for text in requirements:
+        if _PLAIN_PIN.fullmatch(text):
+            continue
+        from packaging.requirements import InvalidRequirement, Requirement
+
         try:
             Requirement(text)
         except InvalidRequirement:
@@ -225,9 +238,9 @@ class UvInstaller(Installer):
             from uv import find_uv_bin  # type: ignore[import-untyped,unused-ignore]
 
             if os.path.samefile(find_uv_bin(), self.binary):
-                import importlib.metadata
+                from .installed import package_version
 
-                return importlib.metadata.version("uv")
+                return package_version("uv", "uv")
         try:
             out = subprocess.run(
                 [self.binary, "--version"], capture_output=True, text=True, check=False
@@ -269,14 +282,14 @@ class PipInstaller(Installer):
     @functools.cache  # noqa: B019
     def identity(self) -> tuple[str, ...]:
         # virtualenv embeds the pip it seeds, so its version decides pip's.
-        import importlib.metadata
+        from .installed import package_version
 
-        return ("pip", "virtualenv", importlib.metadata.version("virtualenv"))
+        return ("pip", "virtualenv", package_version("virtualenv", "virtualenv"))
 
     def version(self) -> str:
-        import importlib.metadata
+        from .installed import package_version
 
-        return f"virtualenv {importlib.metadata.version('virtualenv')}"
+        return f"virtualenv {package_version('virtualenv', 'virtualenv')}"
 
     def create_command(self, python: Interpreter) -> list[str]:
         return [
