@@ -173,6 +173,23 @@ def main() -> None:
                     f"{label:<46} {count / 1e6:8.1f} M  +{extra / 1e6:.1f} M "
                     f"(~{extra / floor_count * floor_ms:.1f} ms)"
                 )
+            # As users run it: the plugin loaded by its entry point, beside -p no:workspace
+            # (every other installed plugin loads in both).
+            auto = {k: v for k, v in set_env.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+            auto["PYTHONHASHSEED"] = "0"
+            floor_count = instructions([*pytest, "-p", "no:workspace"], auto, tmp)
+            print(f"{'entry point: -p no:workspace (set)':<46} {floor_count / 1e6:8.1f} M")
+            for label, before in (
+                ("entry point: ours compiled at install", compiled),
+                ("entry point: no bytecode of ours, kept code", no_bytecode_of_ours),
+                ("entry point: nothing kept (first run)", nothing_kept),
+            ):
+                before()
+                if "first run" not in label:
+                    timed(pytest, auto, tmp)
+                    before()
+                count = instructions(pytest, auto, tmp)
+                print(f"{label:<46} {count / 1e6:8.1f} M  +{(count - floor_count) / 1e6:.1f} M")
         cli = [python, "-m", "pytest_workspace"]
         bare = [python, "-c", "pass"]
         subprocess.run([*cli, "env", "b", "--offline"], env=base, cwd=tmp, check=True)
