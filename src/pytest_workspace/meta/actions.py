@@ -22,6 +22,7 @@ from pathlib import Path
 from ..envs.paths import python_in, site_packages
 from ..errors import WorkspaceError, cause_of
 from ..model.names import normalize
+from ..userdirs import NOFOLLOW
 from .config import MetaRepository
 from .order import order
 from .state import SiblingState, inspect
@@ -272,7 +273,7 @@ def _write_record(meta: MetaRepository, relative: Path, data: Mapping[str, objec
         return
     record.parent.mkdir(exist_ok=True)
     # Like .pytest_cache: the directory ignores itself (created once, never rewritten).
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW
     try:
         descriptor = os.open(record.parent / ".gitignore", flags, 0o644)
     except FileExistsError:

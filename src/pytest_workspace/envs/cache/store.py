@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...errors import EnvError, LockTimeout, UntrustedCacheError, WorkspaceError
-from ...userdirs import default_root
+from ...userdirs import NOFOLLOW, default_root
 from ..paths import python_in
 from .integrity import changed_since, owners, record_tree, verify, why_changed
 from .layout import SHARED_ENV, scan
@@ -324,7 +324,7 @@ class EnvCache:
         # One short O_APPEND write per line: concurrent builders never interleave. The
         # log is a record, not a proof: a full disk must not fail a complete env.
         with contextlib.suppress(OSError):
-            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW
             descriptor = os.open(self.build_log, flags, 0o644 if self.shared else 0o600)
             try:
                 os.write(descriptor, (line + "\n").encode())

@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import IO
 
 from ...errors import EnvError, LockTimeout, UntrustedCacheError
-from ...userdirs import why_untrusted
+from ...userdirs import NOFOLLOW, why_untrusted
 from .manifest import MANIFEST
 
 __all__ = ["InUse", "build_lock", "check_trusted", "hold", "unused", "wipe"]
 
 LOCK_TIMEOUT_ENV = "PYTEST_WORKSPACE_LOCK_TIMEOUT"
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 #: ``.use`` files this process holds open (and so shared-locked) until it exits; per
 #: process, not per cache object, because that is the lifetime of the envs' users.
@@ -94,7 +93,7 @@ def _acquire(lock_path: Path, timeout: float, mode: int) -> Callable[[], None]:
         return lock.release
     import fcntl
 
-    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | os.O_CLOEXEC, mode)
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | NOFOLLOW | os.O_CLOEXEC, mode)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -120,13 +119,13 @@ def hold(path: Path, *, shared: bool = False) -> None:
 
     use = path.with_name(path.name + ".use")
     try:
-        flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW
+        flags = os.O_RDWR | os.O_CREAT | NOFOLLOW
         descriptor = os.open(use, flags, 0o644 if shared else 0o600)
     except OSError:
         # Another user's shared cache (or a read-only mount): a shared lock needs only
         # read access, and its owner's prune must see this use too.
         try:
-            descriptor = os.open(use, os.O_RDONLY | _NOFOLLOW)
+            descriptor = os.open(use, os.O_RDONLY | NOFOLLOW)
         except OSError:
             return  # no .use file we may open: nothing to hold
     stream = os.fdopen(descriptor, "rb")
@@ -147,7 +146,7 @@ def unused(path: Path) -> Iterator[None]:
     import fcntl
 
     try:
-        descriptor = os.open(path.with_name(path.name + ".use"), os.O_RDWR | _NOFOLLOW)
+        descriptor = os.open(path.with_name(path.name + ".use"), os.O_RDWR | NOFOLLOW)
     except FileNotFoundError:
         yield
         return
