@@ -287,9 +287,7 @@ class PipInstaller(Installer):
         return ("pip", "virtualenv", package_version("virtualenv", "virtualenv"))
 
     def version(self) -> str:
-        from .installed import package_version
-
-        return f"virtualenv {package_version('virtualenv', 'virtualenv')}"
+        return f"virtualenv {self.identity()[2]}"
 
     def create_command(self, python: Interpreter) -> list[str]:
         return [
