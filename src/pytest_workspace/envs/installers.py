@@ -15,7 +15,6 @@ import functools
 import os
 import re
 import shutil
-import subprocess
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -166,6 +165,8 @@ class Installer(ABC):
         environ = dict(os.environ if env is None else env)
         # An outer venv must not redirect where an installer writes.
         environ.pop("VIRTUAL_ENV", None)
+        import subprocess  # not on a cache hit: only builds run commands
+
         try:
             result = subprocess.run(
                 list(argv),
@@ -241,6 +242,8 @@ class UvInstaller(Installer):
                 from .installed import package_version
 
                 return package_version("uv", "uv")
+        import subprocess
+
         try:
             out = subprocess.run(
                 [self.binary, "--version"], capture_output=True, text=True, check=False

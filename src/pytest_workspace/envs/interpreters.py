@@ -31,14 +31,27 @@ class Interpreter:
 
 def current_interpreter() -> Interpreter:
     """The running interpreter; inside a venv, the base interpreter it was made from."""
-    import platform
-
     base = getattr(sys, "_base_executable", None) or sys.executable
     return Interpreter(
         path=os.path.realpath(base),
         implementation=sys.implementation.name,
-        version=platform.python_version(),
+        version=python_version(),
     )
+
+
+def python_version() -> str:
+    """``platform.python_version()`` of the running interpreter (part of every env's
+    key), read as platform reads it: the version that ``sys.version`` starts with, a
+    missing micro number added. Importing platform for it costs more than the rest of
+    a remembered ``env`` answer."""
+    text = sys.version
+    # platform's parser takes the leading run of word characters, dots and pluses.
+    end = 0
+    while end < len(text) and (text[end].isalnum() or text[end] in "._+"):
+        end += 1
+    version = text[:end]
+    parts = version.split(".")
+    return ".".join([*parts, "0"]) if len(parts) == 2 else version
 
 
 _PROBE = (

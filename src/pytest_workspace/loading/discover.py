@@ -115,15 +115,13 @@ def pytest_config_dir(start: Path) -> tuple[Path | None, list[Path]]:
 
 def _pytest_ini(rootdir: Path) -> dict[str, Any] | None:
     """The ``workspace_*`` keys of the pytest configuration in ``rootdir``, raw."""
-    import configparser
-
-    from .compat import tomllib
-
     for name, section in PYTEST_CONFIGS:
         path = rootdir / name
         if not path.is_file():
             continue
         if section is None:
+            from .compat import tomllib
+
             try:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
@@ -132,6 +130,8 @@ def _pytest_ini(rootdir: Path) -> dict[str, Any] | None:
             if not isinstance(options, dict):
                 continue
             return {k: v for k, v in options.items() if k.startswith("workspace_")}
+        import configparser
+
         parser = configparser.ConfigParser(interpolation=None)
         try:
             parser.read(path, encoding="utf-8")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING
 
 from ...errors import SelectionError
 from . import FINDINGS, OK, core
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
