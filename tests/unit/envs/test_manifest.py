@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from pytest_workspace.envs.cache import manifest
 from pytest_workspace.envs.cache.manifest import write_atomic
 
 
@@ -30,7 +29,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
     def crash(descriptor: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(manifest.os, "fsync", crash)
+    monkeypatch.setattr(os, "fsync", crash)
     with pytest.raises(OSError, match="No space"):
         write_atomic(target, "new")
     assert target.read_text(encoding="utf-8") == "old"
@@ -46,7 +45,7 @@ def test_a_name_someone_else_made_is_never_opened(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.write_text("untouched", encoding="utf-8")
     names = iter([b"\x00" * 6, b"\x01" * 6])
-    monkeypatch.setattr(manifest.os, "urandom", lambda size: next(names))
+    monkeypatch.setattr(os, "urandom", lambda size: next(names))
     planted = tmp_path / f".{target.name}.{'00' * 6}"
     planted.symlink_to(elsewhere)
     write_atomic(target, "new")
