@@ -306,7 +306,7 @@ def measure(
         ("floor ||", parallel),
         ("floor seq", sequential),
     ]
-    for label, step in steps:  # warm the OS's caches; check every run passes
+    for _, step in steps:  # warm the OS's caches; check every run passes
         step()
     for round_ in range(rounds):
         turn = round_ % len(steps)
