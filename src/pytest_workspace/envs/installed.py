@@ -128,12 +128,31 @@ def package_version(module: str, distribution: str) -> str:
     spec = importlib.util.find_spec(module)
     if spec is not None and spec.origin is not None:
         beside = os.path.dirname(os.path.dirname(spec.origin))
-        version = (scan([beside]) or {}).get(normalize(distribution))
+        version = _version_beside(beside, normalize(distribution))
         if version is not None:
             return version
     import importlib.metadata
 
     return importlib.metadata.version(distribution)
+
+
+def _version_beside(directory: str, name: str) -> str | None:
+    """:func:`scan`'s version of ``name`` in ``directory``, reading only the metadata
+    directories named for it (``uv-0.9.0.dist-info``: a cache hit asked for uv's
+    version read every package's headers); the whole directory when none is."""
+    try:
+        children = sorted(os.scandir(directory), key=_info_first)
+    except OSError:
+        return None
+    for child in children:
+        if not child.name.lower().endswith((".dist-info", ".egg-info")):
+            continue
+        if normalize(child.name.rsplit(".", 1)[0].split("-")[0]) != name:
+            continue
+        headers = _headers(child)
+        if normalize(headers.get("name") or "") == name and headers.get("version") is not None:
+            return headers["version"]
+    return (scan([directory]) or {}).get(name)
 
 
 def _info_first(child: os.DirEntry[str]) -> bool:

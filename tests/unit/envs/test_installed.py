@@ -96,7 +96,35 @@ def test_read_installed_of_an_env(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("module", "distribution"), [("virtualenv", "virtualenv"), ("_pytest", "pytest")]
+    ("module", "distribution"),
+    [("virtualenv", "virtualenv"), ("_pytest", "pytest"), ("uv", "uv"), ("xdist", "pytest-xdist")],
 )
 def test_package_version_is_importlibs(module: str, distribution: str) -> None:
     assert package_version(module, distribution) == importlib.metadata.version(distribution)
+
+
+@pytest.mark.parametrize(
+    ("info", "expected"),
+    [
+        ("My_Dist-1.0.dist-info", "1.0"),
+        ("my.dist-1.0-py3.11.egg-info", "1.0"),
+        # A metadata directory not named for its distribution: found by reading them all.
+        ("renamed.dist-info", "1.0"),
+    ],
+)
+def test_package_version_reads_the_metadata_named_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info: str, expected: str
+) -> None:
+    (tmp_path / "my_module").mkdir()
+    (tmp_path / "my_module" / "__init__.py").write_text("")
+    for name, version, directory in (
+        ("my-dist", "1.0", info),
+        ("other", "2.0", "other-2.0.dist-info"),
+        # Named like ours, but another distribution's: never taken for ours.
+        ("my-dist-extra", "3.0", "my_dist_extra-3.0.dist-info"),
+    ):
+        (tmp_path / directory).mkdir()
+        file = "PKG-INFO" if directory.endswith(".egg-info") else "METADATA"
+        (tmp_path / directory / file).write_text(f"Name: {name}\nVersion: {version}\n\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert package_version("my_module", "My.Dist") == expected
