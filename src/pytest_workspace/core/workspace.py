@@ -373,9 +373,16 @@ class Workspace:
         """The bundle's lock file, if it has one; a stale lock is an error, not a guess."""
         if bundle.adhoc or bundle.name not in self.matrix.bundles:
             return None
+        path = self.matrix.lock_file(bundle.name)
+        try:
+            path.stat()
+        except FileNotFoundError:
+            return None  # most bundles have no lock: the lock reader is for those that do
+        except OSError:
+            pass  # read_lock says what is wrong with it
         from ..envs.pylock import read_lock
 
-        lock = read_lock(self.matrix.lock_file(bundle.name), bundle.name)
+        lock = read_lock(path, bundle.name)
         if lock is not None:
             stale = lock.stale(bundle)
             if stale:

@@ -183,7 +183,7 @@ def _start(
         raise WorkspaceError(f"{what} needs a matrix file: {error}") from None
     # An invalid matrix speaks for itself: file, key path, what was expected.
     selection = workspace.select(request)
-    if worker is None:
+    if worker is None and options["report"]:
         from ..results.document import check_report_target
 
         check_report_target(options["report"])

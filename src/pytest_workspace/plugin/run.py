@@ -167,10 +167,12 @@ class Run:
     def source_summaries(self) -> dict[str, dict[str, Any]]:
         """Each swapped-in checkout with its git branch, commit and dirty flag (read once)."""
         if self._sources is None:
-            from ..meta.state import checkout_summary
-
             chosen = self.selection.sources if self.selection else {}
-            self._sources = {name: checkout_summary(path) for name, path in chosen.items()}
+            self._sources = {}
+            if chosen:  # the meta-repository layer (git) only for a checkout to describe
+                from ..meta.state import checkout_summary
+
+                self._sources = {name: checkout_summary(path) for name, path in chosen.items()}
         return self._sources
 
     def path_changes(self, path: UpgradePath) -> list[Change]:
