@@ -1,6 +1,7 @@
 """Whole-suite mode against running the suite by hand in two prebuilt venvs.
 
 Run: python benchmarks/bench_suite.py [--rounds N] [--tests 50] [--shape small|realistic]
+                                      [--instructions]
 
 A component checkout (pwt-platform, editable) whose suite imports it and its
 dependencies; two bundles pin different versions of pwt-core. Two suites (both by
@@ -27,6 +28,10 @@ Compared round by round, order rotated, everything offline and every env prebuil
   floor ||   the two venvs' own `python -m pytest`, started together (as ours runs them)
   floor seq  the same two runs one after the other
 Targets: realistic suite, ours <= 1.15x the parallel floor; small suite, its fixed cost.
+``--instructions`` (needs valgrind) also counts, once, the instructions every process of
+each way executes (callgrind, ``PYTHONHASHSEED=0``): the outer process and each worker
+apart, repeatable whatever the machine is doing, so what ours adds to the engine, and
+the engine to the floor, shows without the noise of wall-clock rounds.
 """
 
 from __future__ import annotations
@@ -34,10 +39,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -238,8 +245,46 @@ def pytest_xdist_getremotemodule():
 """
 
 
+WORKER = "exec(eval(sys.stdin.readline()))"  # how execnet starts a popen worker
+
+
+def counted(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> dict[str, int]:
+    """Instructions executed by each process ``argv`` starts (callgrind follows the
+    children): the outer process, each worker, and the rest (git, uname) together."""
+    environ = {**(os.environ if env is None else env), "PYTHONHASHSEED": "0"}
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(
+            [
+                "valgrind", "--tool=callgrind", "--trace-children=yes",
+                f"--callgrind-out-file={out}/cg.%p", f"--log-file={out}/log.%p", *argv,
+            ],
+            cwd=cwd, env=environ, capture_output=True, check=True,
+        )  # fmt: skip
+        found: dict[str, int] = {}
+        for log in sorted(Path(out).glob("log.*")):
+            text = log.read_text()
+            count, command = re.search(r"Collected : (\d+)", text), re.search("Command: (.*)", text)
+            if count is None or command is None:
+                continue
+            if WORKER in command[1]:
+                kind = f"worker {sum(key.startswith('worker') for key in found) + 1}"
+            elif command[1].startswith(argv[0]):
+                kind = "outer"
+            else:
+                kind = "other"
+            found[kind] = found.get(kind, 0) + int(count[1])
+    return found
+
+
 def measure(
-    uv: str, tmp: Path, links: Path, controller: Path, shape: str, tests: int, rounds: int
+    uv: str,
+    tmp: Path,
+    links: Path,
+    controller: Path,
+    shape: str,
+    tests: int,
+    rounds: int,
+    counts: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, tuple[list[float], list[float]]]:
     repo = tmp / shape
     checkout(repo, tests, shape)
@@ -317,6 +362,11 @@ def measure(
             step()
             figures[label][0].append(time.perf_counter() - start)
             figures[label][1].append(_children_cpu() - used)
+    if counts is not None:
+        counts["ours"] = counted(ours, repo)
+        counts["engine"] = counted(engine, repo, engine_env)
+        floors = [counted(argv, repo) for argv in venvs]
+        counts["floor"] = {f"run {n}": run["outer"] for n, run in enumerate(floors, 1)}
     return figures
 
 
@@ -325,9 +375,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--tests", type=int, default=50, help="the small suite's size")
     parser.add_argument("--shape", choices=SHAPES, action="append")
+    parser.add_argument("--instructions", action="store_true", help="also count with valgrind")
     args = parser.parse_args()
     shapes = args.shape or list(SHAPES)
     results = {}
+    counts: dict[str, dict[str, dict[str, int]]] = {}
     with scratch() as (uv, tmp):
         links = build_wheelhouse(tmp / "wheels")
         library(links)
@@ -348,7 +400,11 @@ def main() -> None:
             check=True,
         )  # fmt: skip
         for shape in shapes:
-            results[shape] = measure(uv, tmp, links, controller, shape, args.tests, args.rounds)
+            counts[shape] = {}
+            results[shape] = measure(
+                uv, tmp, links, controller, shape, args.tests, args.rounds,
+                counts[shape] if args.instructions else None,
+            )  # fmt: skip
 
     bytecode = "set" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "unset"
     print(
@@ -374,6 +430,16 @@ def main() -> None:
             f"{mine / statistics.median(figures['floor seq'][0]):.2f}x the sequential floor, "
             f"+{(mine - floor) * 1000:.0f} ms over the parallel floor; target {target}"
         )
+        if counts[shape]:
+            floor_total = sum(counts[shape]["floor"].values())
+            print("  instructions (callgrind, PYTHONHASHSEED=0), every process:")
+            for label, parts in counts[shape].items():
+                total = sum(parts.values())
+                each = ", ".join(f"{kind} {n / 1e6:.0f} M" for kind, n in parts.items())
+                print(
+                    f"    {label:<7} {total / 1e6:7.0f} M = {total / floor_total:.2f}x the "
+                    f"floor's  ({each})"
+                )
 
 
 if __name__ == "__main__":
