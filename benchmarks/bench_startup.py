@@ -97,6 +97,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         (tmp / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
+        (tmp / "test_env.py").write_text("def test_env(bundle_env):\n    pass\n")
         (tmp / "wheels").mkdir()
         build_wheel(tmp / "wheels", "bench-a", "1.0.0")
         (tmp / "versions.toml").write_text(
@@ -254,6 +255,16 @@ def main() -> None:
                 ("CLI env b (hit, remembered)", argv),
             ]
             instructions(argv, counted, tmp)  # records this environment's inputs
+            # A selected run on a cache hit, beside the same pytest with the plugin idle:
+            # what each tox env in driver mode and each whole-suite process pays.
+            selected = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+            selected += ["-p", "pytest_workspace.plugin", "--workspace-offline"]
+            idle = instructions([*selected, "test_nothing.py"], counted, tmp)
+            chosen = instructions([*selected, "--bundle", "b", "test_env.py"], counted, tmp)
+            print(
+                f"{'pytest --bundle b (hit) vs the plugin idle':<46} {chosen / 1e6:8.1f} M  "
+                f"+{(chosen - idle) / 1e6:.1f} M"
+            )
             for label, command in rows:
                 count = instructions(command, counted, tmp)
                 extra = count - floor_count
