@@ -99,8 +99,8 @@ _NOINHERIT = (
 
 def _temporary(path: Path) -> tuple[int, str]:
     """A new file beside ``path`` that no one else can have opened, as
-    ``tempfile.mkstemp`` makes it (tempfile's import costs a remembered ``env`` answer
-    more than the write)."""
+    ``tempfile.mkstemp`` makes it (tempfile imports random and shutil: more than the
+    write costs the ``env`` run that records its inputs)."""
     for _ in range(100):
         temporary = os.path.join(path.parent, f".{path.name}.{os.urandom(6).hex()}")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | _NOINHERIT
