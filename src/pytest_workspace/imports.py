@@ -142,15 +142,17 @@ def _trusted_directory() -> str | None:
 def _write_own(target: str, data: bytes) -> None:
     """Replace ``target`` atomically (another process may read it at any moment); no
     fsync: a torn file fails its header or marshal check and is compiled again."""
-    from .userdirs import NOFOLLOW
+    from .userdirs import new_private_file
 
-    temporary = f"{target}.{os.getpid()}.tmp"
     try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600)
+        descriptor, temporary = new_private_file(target)
+    except OSError:
+        return  # a read-only or full directory: the next import compiles again
+    try:
         with os.fdopen(descriptor, "wb") as stream:
             stream.write(data)
         os.replace(temporary, target)
     except OSError:
-        # Full disk, a leftover of a killed process: the next import compiles again.
+        # A full disk: the next import compiles again.
         with contextlib.suppress(OSError):
             os.unlink(temporary)

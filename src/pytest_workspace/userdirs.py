@@ -16,10 +16,22 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["CACHE_ENV", "NOFOLLOW", "default_root", "own_directory", "read_own", "why_untrusted"]
+__all__ = [
+    "CACHE_ENV",
+    "NOFOLLOW",
+    "default_root",
+    "new_private_file",
+    "own_directory",
+    "read_own",
+    "why_untrusted",
+]
 
 CACHE_ENV = "PYTEST_WORKSPACE_CACHE"
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+#: as tempfile opens its files: not inherited by children, no newline translation
+_NOINHERIT = (
+    getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOINHERIT", 0) | getattr(os, "O_BINARY", 0)
+)
 
 
 def default_root(environ: Mapping[str, str] | None = None) -> str:
@@ -80,3 +92,18 @@ def read_own(path: str) -> bytes | None:
         if not stat.S_ISREG(info.st_mode) or why_untrusted(info) is not None:
             return None
         return stream.read()
+
+
+def new_private_file(path: str) -> tuple[int, str]:
+    """A new file beside ``path``, to be renamed over it: opened for writing, mode 0600,
+    a name no one else can have made (never through a symlink planted at it), as
+    ``tempfile.mkstemp`` makes one -- without tempfile's imports (random, shutil), which
+    cost the processes that write into the cache more than their writes."""
+    for _ in range(100):
+        temporary = f"{path}.{os.urandom(6).hex()}.tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | _NOINHERIT
+        try:
+            return os.open(temporary, flags, 0o600), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")

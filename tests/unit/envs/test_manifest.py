@@ -46,7 +46,7 @@ def test_a_name_someone_else_made_is_never_opened(
     elsewhere.write_text("untouched", encoding="utf-8")
     names = iter([b"\x00" * 6, b"\x01" * 6])
     monkeypatch.setattr(os, "urandom", lambda size: next(names))
-    planted = tmp_path / f".{target.name}.{'00' * 6}"
+    planted = tmp_path / f".{target.name}.{'00' * 6}.tmp"
     planted.symlink_to(elsewhere)
     write_atomic(target, "new")
     assert target.read_text(encoding="utf-8") == "new"

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...userdirs import NOFOLLOW
+from ...userdirs import new_private_file
 from .layout import MANIFEST, SCHEMA, parse_manifest
 
 __all__ = ["MANIFEST", "SCHEMA", "Manifest", "unshared_size", "write_atomic"]
@@ -77,7 +77,8 @@ _FIELDS = dataclasses.fields(Manifest)
 
 
 def write_atomic(path: Path, text: str, *, readable: bool = False) -> None:
-    descriptor, temporary = _temporary(path)
+    # A dot file beside it, as the tempfile prefix made it before.
+    descriptor, temporary = new_private_file(os.path.join(path.parent, f".{path.name}"))
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
             stream.write(text)
@@ -89,26 +90,6 @@ def write_atomic(path: Path, text: str, *, readable: bool = False) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-#: as tempfile opens its files: not inherited by children, no newline translation
-_NOINHERIT = (
-    getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOINHERIT", 0) | getattr(os, "O_BINARY", 0)
-)
-
-
-def _temporary(path: Path) -> tuple[int, str]:
-    """A new file beside ``path`` that no one else can have opened, as
-    ``tempfile.mkstemp`` makes it (tempfile imports random and shutil: more than the
-    write costs the ``env`` run that records its inputs)."""
-    for _ in range(100):
-        temporary = os.path.join(path.parent, f".{path.name}.{os.urandom(6).hex()}")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | _NOINHERIT
-        try:
-            return os.open(temporary, flags, 0o600), temporary
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def unshared_size(path: Path) -> int:
