@@ -104,14 +104,12 @@ def scan(entries: Sequence[str]) -> dict[str, str] | None:
         if entry.lower().endswith(".egg"):
             return None  # an egg's metadata is in its EGG-INFO: importlib.metadata's job
         try:
-            children = sorted(os.scandir(entry or "."), key=_info_first)
+            infos = _infos(entry)
         except NotADirectoryError:
             return None
         except OSError:
             continue  # a path entry that does not exist: nothing installed there
-        for child in children:
-            if not child.name.lower().endswith((".dist-info", ".egg-info")):
-                continue
+        for child in infos:
             headers = _headers(child)
             name, version = headers.get("name"), headers.get("version")
             if name and version is not None:
@@ -141,12 +139,10 @@ def _version_beside(directory: str, name: str) -> str | None:
     directories named for it (``uv-0.9.0.dist-info``: a cache hit asked for uv's
     version read every package's headers); the whole directory when none is."""
     try:
-        children = sorted(os.scandir(directory), key=_info_first)
+        infos = _infos(directory)
     except OSError:
         return None
-    for child in children:
-        if not child.name.lower().endswith((".dist-info", ".egg-info")):
-            continue
+    for child in infos:
         if normalize(child.name.rsplit(".", 1)[0].split("-")[0]) != name:
             continue
         headers = _headers(child)
@@ -155,8 +151,15 @@ def _version_beside(directory: str, name: str) -> str | None:
     return (scan([directory]) or {}).get(name)
 
 
-def _info_first(child: os.DirEntry[str]) -> bool:
-    return not child.name.lower().endswith(".dist-info")  # as importlib.metadata orders them
+def _infos(directory: str) -> list[os.DirEntry[str]]:
+    """The metadata directories (and egg-info files) in ``directory``, each dist-info
+    before any egg-info, as importlib.metadata orders them."""
+    found = [
+        child
+        for child in os.scandir(directory or ".")
+        if child.name.lower().endswith((".dist-info", ".egg-info"))
+    ]
+    return sorted(found, key=lambda child: not child.name.lower().endswith(".dist-info"))
 
 
 def _headers(child: os.DirEntry[str]) -> dict[str, str]:
