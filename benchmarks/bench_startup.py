@@ -62,6 +62,16 @@ def instructions(argv: Command, env: Mapping[str, str], cwd: Path) -> int:
     return int(counts[-1].rsplit(":", 1)[1].strip())
 
 
+def row(label: str, count: int, floor_count: int, floor_ms: float) -> None:
+    """One counted command beside its floor, the difference also in milliseconds at the
+    floor's own instructions-per-millisecond rate."""
+    extra = count - floor_count
+    print(
+        f"{label:<46} {count / 1e6:8.1f} M  +{extra / 1e6:.1f} M "
+        f"(~{extra / floor_count * floor_ms:.1f} ms)"
+    )
+
+
 def paired(
     name: str,
     floor: Command,
@@ -168,12 +178,7 @@ def main() -> None:
                     timed(with_plugin, counted, tmp)
                 if before is not None:
                     before()
-                count = instructions(with_plugin, counted, tmp)
-                extra = count - floor_count
-                print(
-                    f"{label:<46} {count / 1e6:8.1f} M  +{extra / 1e6:.1f} M "
-                    f"(~{extra / floor_count * floor_ms:.1f} ms)"
-                )
+                row(label, instructions(with_plugin, counted, tmp), floor_count, floor_ms)
             # As users run it: the plugin loaded by its entry point, beside -p no:workspace
             # (every other installed plugin loads in both).
             auto = {k: v for k, v in set_env.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
@@ -266,19 +271,10 @@ def main() -> None:
                 f"+{(chosen - idle) / 1e6:.1f} M"
             )
             for label, command in rows:
-                count = instructions(command, counted, tmp)
-                extra = count - floor_count
-                print(
-                    f"{label:<46} {count / 1e6:8.1f} M  +{extra / 1e6:.1f} M "
-                    f"(~{extra / floor_count * floor_ms:.1f} ms)"
-                )
+                row(label, instructions(command, counted, tmp), floor_count, floor_ms)
             shutil.rmtree(records, ignore_errors=True)
             count = instructions(argv, counted, tmp)
-            extra = count - floor_count
-            print(
-                f"{'CLI env b (hit, not remembered)':<46} {count / 1e6:8.1f} M  "
-                f"+{extra / 1e6:.1f} M (~{extra / floor_count * floor_ms:.1f} ms)"
-            )
+            row("CLI env b (hit, not remembered)", count, floor_count, floor_ms)
 
 
 if __name__ == "__main__":
